@@ -1,0 +1,78 @@
+/**
+ * The compute backend: the small set of primitives every model and method is written
+ * against (tfjs-core's "kernels behind a registry" idea). A backend binds a data set once
+ * (`bind`) and then evaluates features and their products at changing hidden weights.
+ *
+ * Notation (SPEC.md): X̃ is N × D (inputs with the bias column when the model has one),
+ * U is M × D (hidden weights, row i = u_i), Z = X̃ Uᵀ, Φ = σ(Z), Ψ = σ′(Z), all N × M.
+ * Every array crossing this interface is a row-major float64 `Float64Array` on the host;
+ * a float32 device backend converts at the boundary.
+ */
+import { Context, Data } from "effect"
+import type { ActivationId } from "./activations.js"
+
+/** A data set bound to a backend, with the features at the current hidden weights cached. */
+export interface FeatureKernels {
+  /** number of data points N */
+  readonly n: number
+  /** width M (number of hidden units / particles) */
+  readonly m: number
+  /** input dimension D of X̃ (d + 1 with a bias) */
+  readonly dim: number
+  /** Recompute Z = X̃ Uᵀ, Φ = σ(Z), Ψ = σ′(Z) at hidden weights U (M × D). */
+  setHidden(u: Float64Array): void
+  /** Φ c (length N), c of length M. */
+  phiMul(c: Float64Array): Float64Array
+  /** Φᵀ z (length M), z of length N. */
+  phiTMul(z: Float64Array): Float64Array
+  /** G (M × D) with G_i = Σ_a z_a Ψ_ai x̃_a, i.e. Ψᵀ diag(z) X̃. */
+  psiTXMul(z: Float64Array): Float64Array
+  /** h (length N) with h_a = Σ_i c_i Ψ_ai (x̃_a · δu_i), for δU (M × D) and c (length M). */
+  psiXMul(c: Float64Array, du: Float64Array): Float64Array
+  /**
+   * The Gram matrix  A = Φ diag(a) Φᵀ + (Ψ diag(b) Ψᵀ) ∘ (X̃ X̃ᵀ)  (N × N, full, symmetric),
+   * with a, b ≥ 0 of length M. This is the NTK of SPEC.md for a = ω²/g, b = ω² v²/g.
+   */
+  gram(a: Float64Array, b: Float64Array): Float64Array
+  /** Release what the binding holds (device memory for device backends). Idempotent. */
+  dispose(): void
+}
+
+/** Static facts about a backend, recorded with every result. */
+export interface BackendInfo {
+  /** e.g. "cpu", "tfjs:wasm" */
+  readonly name: string
+  /** precision of the feature and Gram arithmetic; host solves are always float64 */
+  readonly precision: "float64" | "float32"
+  /** free-form details (library versions, threads) */
+  readonly details: Readonly<Record<string, string>>
+}
+
+/** A compute backend: binds data sets and evaluates networks on inputs it does not keep. */
+export interface ComputeBackend {
+  readonly info: BackendInfo
+  /** Bind X̃ (n × dim) for repeated evaluation with the given activation. */
+  bind(x: Float64Array, n: number, dim: number, activation: ActivationId): FeatureKernels
+  /**
+   * y = σ(X̃ Uᵀ) c for X̃ (n × dim), U (m × dim), c (length m), without keeping the n × m
+   * features (evaluated in row blocks): the network's output on a test set.
+   */
+  featureMatVec(
+    x: Float64Array,
+    n: number,
+    dim: number,
+    u: Float64Array,
+    m: number,
+    c: Float64Array,
+    activation: ActivationId
+  ): Float64Array
+}
+
+/** The backend service: models and methods get the backend from here, the CLI provides a Layer. */
+export class Compute extends Context.Service<Compute, ComputeBackend>()("@gnlab/compute/Compute") {}
+
+/** A backend could not be created (missing library, no device). */
+export class BackendUnavailable extends Data.TaggedError("BackendUnavailable")<{
+  readonly backend: string
+  readonly reason: string
+}> {}

@@ -1,0 +1,3 @@
+export * from "./rng.js"
+export * from "./teacher.js"
+export * from "./files.js"

@@ -1,0 +1,59 @@
+/**
+ * The per-step record of a run (`trajectory.jsonl`, one row per recorded step) and its
+ * summary (`summary.json`). Field names are the public format: keep them stable.
+ */
+
+/** One recorded step. Quantities of the solved system describe the update that led here. */
+export interface TrajectoryRow {
+  /** updates applied so far */
+  readonly iter: number
+  readonly trainLoss: number
+  /** test loss at this step; null where the test schedule skips it */
+  readonly testLoss: number | null
+  /** σ*(A), σmax(A), σmax/σ* and damping ε of the system solved in the last update (null for GD and row 0) */
+  readonly sigmaMin: number | null
+  readonly sigmaMax: number | null
+  readonly cond: number | null
+  readonly eps: number | null
+  /** ‖g‖₂ with g = (f − y)/N, the gradient of L in function space */
+  readonly gradNorm: number
+  /** ‖w − w0‖ in the model's metric */
+  readonly distInit: number
+  /** ‖w_k − w_{k−1}‖ (null for row 0) */
+  readonly stepNorm: number | null
+  /** seconds since the start of training */
+  readonly wallSeconds: number
+}
+
+/** Field order of a row (for tables and docs). */
+export const trajectoryFields = [
+  "iter",
+  "trainLoss",
+  "testLoss",
+  "sigmaMin",
+  "sigmaMax",
+  "cond",
+  "eps",
+  "gradNorm",
+  "distInit",
+  "stepNorm",
+  "wallSeconds"
+] as const
+
+/** JSON has no Infinity/NaN: write them as null (a cond of a singular A is Infinity). */
+export const finiteOrNull = (x: number | undefined): number | null =>
+  x === undefined || !Number.isFinite(x) ? null : x
+
+/** The summary of a finished run. */
+export interface RunSummary {
+  readonly config: Readonly<Record<string, unknown>>
+  readonly iterations: number
+  readonly stopReason: "converged" | "maxIter" | "diverged"
+  readonly initialTrainLoss: number
+  readonly finalTrainLoss: number | null
+  readonly finalTestLoss: number | null
+  readonly initialTestLoss: number | null
+  readonly wallSeconds: number
+  readonly backend: string
+  readonly gnlabVersion: string
+}

@@ -1,0 +1,2 @@
+export * from "./finite-width.js"
+export * from "./ntk.js"

@@ -1,0 +1,7 @@
+export * from "./problem.js"
+export * from "./damping.js"
+export * from "./stopping.js"
+export * from "./train.js"
+export * from "./methods/gd.js"
+export * from "./methods/gn.js"
+export * from "./methods/rf.js"

@@ -1,0 +1,86 @@
+/**
+ * Step timings of the CPU backend: seconds per GN and GD update and the GFLOP/s of the
+ * Gram assembly, for given (N, M) at d = 10 — the figures `reference.py timing` gives for
+ * numpy/OpenBLAS. A benchmark measures; it asserts nothing.
+ */
+import { cpuBackend } from "@gnlab/compute"
+import { Rng, teacherStudent } from "@gnlab/data-gen"
+import { augmentInputs, finiteWidth, initParams, ntkGram } from "@gnlab/models"
+import { defaultDamping, gd, gn, type Method, type Problem, type TrainState } from "@gnlab/solvers"
+
+/** Timings of one size. */
+export interface SizeTiming {
+  readonly N: number
+  readonly M: number
+  readonly d: number
+  readonly reps: number
+  /** median seconds of one GN update (Gram, σ* and σmax by Lanczos, Cholesky solve, update, features) */
+  readonly gnStepSeconds: number
+  /** median seconds of one GD update */
+  readonly gdStepSeconds: number
+  /** median seconds of the Gram assembly alone */
+  readonly gramSeconds: number
+  /** 2·N²·M flop (two symmetric rank-M products, half of each computed) per gramSeconds */
+  readonly gramGflops: number
+  readonly gnOverGd: number
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.floor(s.length / 2)]
+}
+
+function timeSteps<S extends TrainState>(
+  method: Method<S>,
+  problem: Problem,
+  s: S,
+  warmup: number,
+  reps: number
+): number {
+  for (let i = 0; i < warmup; i++) s = method.step(problem, s).state
+  const times: number[] = []
+  for (let i = 0; i < reps; i++) {
+    const t = performance.now()
+    s = method.step(problem, s).state
+    times.push((performance.now() - t) / 1000)
+  }
+  return median(times)
+}
+
+/** Time GN, GD and the Gram assembly at one size (τ0 = 1, seed 0, as reference.py). */
+export function timeSize(n: number, m: number, reps = 3): SizeTiming {
+  const data = teacherStudent({ seed: 0, nTrain: n, nTest: 10 })
+  const net = finiteWidth({ width: m, inputDim: 10, bias: true, activation: "silu" })
+  const rng = Rng.stream(0, "init")
+  const params0 = initParams(net, 1, (k) => rng.normals(k))
+  const kernels = cpuBackend.bind(augmentInputs(net, data.xTrain, n), n, net.dim, "silu")
+  try {
+    const problem: Problem = { net, kernels, y: data.yTrain }
+    const gnMethod = gn({ lr: 10, damping: defaultDamping })
+    const gnStepSeconds = timeSteps(gnMethod, problem, gnMethod.init(problem, params0), 2, reps)
+    const gdMethod = gd({ lr: 10 })
+    const gdStepSeconds = timeSteps(gdMethod, problem, gdMethod.init(problem, params0), 2, Math.max(reps, 5))
+    // Gram alone, at weights with v ≠ 0 (after one GD step) so both terms are non-trivial
+    const s1 = gdMethod.step(problem, gdMethod.init(problem, params0)).state
+    const gramTimes: number[] = []
+    for (let i = 0; i < reps; i++) {
+      const t = performance.now()
+      ntkGram(kernels, net, s1.params)
+      gramTimes.push((performance.now() - t) / 1000)
+    }
+    const gramSeconds = median(gramTimes)
+    return {
+      N: n,
+      M: m,
+      d: 10,
+      reps,
+      gnStepSeconds,
+      gdStepSeconds,
+      gramSeconds,
+      gramGflops: (2 * n * n * m) / gramSeconds / 1e9,
+      gnOverGd: gnStepSeconds / gdStepSeconds
+    }
+  } finally {
+    kernels.dispose()
+  }
+}
