@@ -50,13 +50,13 @@ export function methodOf(cfg: TrainConfig): Method<TrainState> {
     case "gd":
       return gd({ lr: cfg.lr })
     case "gn":
-      return gn({ lr: cfg.lr, damping: cfg.damping }) as unknown as Method<TrainState>
+      return gn({ lr: cfg.lr, damping: cfg.damping })
     case "rf":
       return rf({
         lr: cfg.lr,
         damping: cfg.damping,
         relCutoff: cfg.rfCutoff
-      }) as unknown as Method<TrainState>
+      })
   }
 }
 
@@ -109,6 +109,7 @@ export const runTraining = Effect.fnUntraced(function* (
   })
   const rows: TrajectoryRow[] = []
   let lastProgress = start
+  let lastYield = start
   let initialTestLoss: number | null = null
   for (;;) {
     // each update is its own effect: an interruption point between updates
@@ -116,6 +117,11 @@ export const runTraining = Effect.fnUntraced(function* (
     if (next.done === true) break
     const { state, diagnostics, stop } = next.value
     const now = performance.now()
+    if (now - lastYield > 50) {
+      // let the event loop run (signal handlers: Ctrl-C interrupts within ~50 ms)
+      lastYield = now
+      yield* Effect.sleep(0)
+    }
     const record = stop !== undefined || onLogSchedule(state.iter, cfg.recordPerDecade)
     const progress = now - lastProgress > 2000
     if (!record && !progress) continue

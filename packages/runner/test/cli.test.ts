@@ -1,6 +1,6 @@
 /** The `gnlab train` command as a user runs it: a child process, its output and files. */
 import { Rng, teacherStudent } from "@gnlab/data-gen"
-import { spawnSync } from "node:child_process"
+import { spawn, spawnSync } from "node:child_process"
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -118,6 +118,45 @@ describe("gnlab train", () => {
     expect(fromFiles.iterations).toBe(seeded.iterations)
     expect(fromFiles.finalTrainLoss).toBe(seeded.finalTrainLoss)
     expect(fromFiles.finalTestLoss).toBe(seeded.finalTestLoss)
+  })
+
+  it("Ctrl-C stops a long run promptly, keeps the rows recorded so far and writes no summary", async () => {
+    const out = join(tmp(), "run")
+    const child = spawn(process.execPath, [
+      bin,
+      "train",
+      "--method",
+      "gd",
+      "--n-train",
+      "100",
+      "--width",
+      "200",
+      "--max-iter",
+      "10000000",
+      "--tol",
+      "0",
+      "--out",
+      out,
+      "--quiet"
+    ])
+    // wait until the trajectory has rows, then interrupt
+    for (
+      let i = 0;
+      i < 600 &&
+      !(
+        existsSync(join(out, "trajectory.jsonl")) &&
+        readFileSync(join(out, "trajectory.jsonl"), "utf8").split("\n").length > 12
+      );
+      i++
+    )
+      await new Promise((r) => setTimeout(r, 100))
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
+    child.kill("SIGINT")
+    expect(await exited).toBe(130)
+    const lines = readFileSync(join(out, "trajectory.jsonl"), "utf8").trim().split("\n")
+    expect(lines.length).toBeGreaterThan(11)
+    for (const l of lines) expect(() => JSON.parse(l)).not.toThrow()
+    expect(existsSync(join(out, "summary.json"))).toBe(false)
   })
 
   describe("bad input: one line naming the problem, exit code 2, nothing written", () => {

@@ -66,9 +66,9 @@ export function testLossOf(net: Network, data: Dataset, p: Params): number {
 }
 
 export const methods = {
-  gn: (lr = 10) => gn({ lr, damping: defaultDamping }) as unknown as Method<TrainState>,
+  gn: (lr = 10) => gn({ lr, damping: defaultDamping }),
   gd: (lr = 10) => gd({ lr }),
-  rf: (lr = 100) => rf({ lr, damping: defaultDamping, relCutoff: 1e-10 }) as unknown as Method<TrainState>
+  rf: (lr = 100) => rf({ lr, damping: defaultDamping, relCutoff: 1e-10 })
 }
 
 /** Run to the end; every event's loss and the final state. */

@@ -24,7 +24,7 @@ describe("GN on a model linear in its trainable weights", () => {
     const { data, net, params0 } = seededSetup(11, 20, 60, 1, 10)
     const problem = problemOf(net, data)
     const n = data.nTrain
-    const method = gn({ lr: n, damping: { rule: "fixed", eps: 1e-14 } }) as unknown as Method<TrainState>
+    const method = gn({ lr: n, damping: { rule: "fixed", eps: 1e-14 } })
     const s0 = method.init(problem, params0)
     const { state } = method.step(problem, s0)
     // least squares in v with U frozen: min-norm interpolant (M > N), residual 0
@@ -48,7 +48,7 @@ describe("GN least squares, overdetermined (N > M)", () => {
     const m = net.spec.width
     // "ε → 0" in floating point: A has rank M < N, so the solve error is about u‖A‖/ε in the
     // null space plus the bias ε/σ₊; ε = 1e-9 balances the two here (≈ 1e-7 relative)
-    const method = gn({ lr: n, damping: { rule: "fixed", eps: 1e-9 } }) as unknown as Method<TrainState>
+    const method = gn({ lr: n, damping: { rule: "fixed", eps: 1e-9 } })
     const { state } = method.step(problem, method.init(problem, params0))
     // normal equations (ΦᵀΦ/M²) v = Φᵀy/M, solved with the Cholesky of the compute package
     const phiCols: Float64Array[] = []
@@ -195,7 +195,7 @@ describe("damping rules", () => {
   })
   it("GN with the theory's damping converges on a small problem", () => {
     const { data, net, params0 } = seededSetup(3, 20, 80, 1, 10)
-    const m = gn({ lr: 1, damping: { rule: "theory", eta: 0.5, muH: 1 } }) as unknown as Method<TrainState>
+    const m = gn({ lr: 1, damping: { rule: "theory", eta: 0.5, muH: 1 } })
     const { events, final } = runAll(m, problemOf(net, data), params0, {
       tol: 1e-6,
       maxIter: 500,

@@ -1,0 +1,95 @@
+/** Resource safety of a run: the feature kernels are released on success, failure and interruption. */
+import { assert, describe, it } from "@effect/vitest"
+import { Compute, cpuBackend, type ComputeBackend } from "@gnlab/compute"
+import { Effect, Exit, Fiber, Layer } from "effect"
+import { resolveTrainConfig } from "../src/train-config.js"
+import { runTraining } from "../src/train-run.js"
+
+/** The CPU backend, counting bindings and disposals; `failGram` makes GN's Gram throw. */
+function countingBackend(failGram = false) {
+  const counts = { bound: 0, disposed: 0 }
+  const backend: ComputeBackend = {
+    ...cpuBackend,
+    bind(x, n, dim, act) {
+      const k = cpuBackend.bind(x, n, dim, act)
+      counts.bound++
+      return {
+        ...k,
+        get m() {
+          return k.m
+        },
+        setHidden: (u) => k.setHidden(u),
+        gram: (a, b) => {
+          if (failGram) throw new Error("device lost")
+          return k.gram(a, b)
+        },
+        dispose: () => {
+          counts.disposed++
+          k.dispose()
+        }
+      }
+    }
+  }
+  return { counts, layer: Layer.succeed(Compute, backend) }
+}
+
+const flags = (method: string, maxIter: number) =>
+  resolveTrainConfig({
+    method,
+    nTrain: 20,
+    width: 30,
+    initStd: 1,
+    seed: 1,
+    d: 10,
+    nTest: 50,
+    activation: "silu",
+    noBias: false,
+    tol: 0,
+    maxIter,
+    damping: "max-sigma-min",
+    eps0: 1e-7,
+    muH: 1,
+    rfCutoff: 1e-10,
+    recordPerDecade: 20,
+    testPerDecade: 20
+  })
+
+describe("runTraining releases the feature kernels", () => {
+  it.live("on success", () =>
+    Effect.gen(function* () {
+      const { counts, layer } = countingBackend()
+      const r = yield* runTraining(flags("gd", 25), {}).pipe(Effect.scoped, Effect.provide(layer))
+      assert.strictEqual(r.summary.iterations, 25)
+      assert.strictEqual(r.summary.stopReason, "maxIter")
+      assert.deepStrictEqual(counts, { bound: 1, disposed: 1 })
+    })
+  )
+
+  it.live("on failure", () =>
+    Effect.gen(function* () {
+      const { counts, layer } = countingBackend(true)
+      const exit = yield* runTraining(flags("gn", 5), {}).pipe(
+        Effect.scoped,
+        Effect.provide(layer),
+        Effect.exit
+      )
+      assert.isTrue(Exit.isFailure(exit))
+      assert.deepStrictEqual(counts, { bound: 1, disposed: 1 })
+    })
+  )
+
+  it.live("on interruption", () =>
+    Effect.gen(function* () {
+      const { counts, layer } = countingBackend()
+      const fiber = yield* runTraining(flags("gd", 10_000_000), {}).pipe(
+        Effect.scoped,
+        Effect.provide(layer),
+        Effect.forkChild
+      )
+      yield* Effect.sleep("300 millis")
+      assert.strictEqual(counts.disposed, 0)
+      yield* Fiber.interrupt(fiber)
+      assert.deepStrictEqual(counts, { bound: 1, disposed: 1 })
+    })
+  )
+})
