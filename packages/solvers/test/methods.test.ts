@@ -9,9 +9,7 @@ import {
   gn,
   rf,
   trainSteps,
-  type Method,
-  type Problem,
-  type TrainState
+  type Problem
 } from "../src/index.js"
 import { methods, problemOf, runAll, seededSetup } from "./helpers.js"
 
