@@ -5,8 +5,20 @@
  */
 import { cpuBackend } from "@gnlab/compute"
 import { Rng, teacherStudent } from "@gnlab/data-gen"
-import { augmentInputs, finiteWidth, initParams, ntkGram } from "@gnlab/models"
-import { defaultDamping, gd, gn, type Method, type Problem, type TrainState } from "@gnlab/solvers"
+import { extremeEigenvalues } from "@gnlab/compute"
+import { augmentInputs, finiteWidth, initParams, jacobianAdjointMul, ntkGram } from "@gnlab/models"
+import {
+  dampedSolve,
+  defaultDamping,
+  descend,
+  evaluateAt,
+  functionGradient,
+  gd,
+  gn,
+  type Method,
+  type Problem,
+  type TrainState
+} from "@gnlab/solvers"
 
 /** Timings of one size. */
 export interface SizeTiming {
@@ -23,6 +35,13 @@ export interface SizeTiming {
   /** 2·N²·M flop (two symmetric rank-M products, half of each computed) per gramSeconds */
   readonly gramGflops: number
   readonly gnOverGd: number
+  /** median seconds of the parts of a GN update, timed separately */
+  readonly gnPartsSeconds: {
+    readonly gram: number
+    readonly spectrum: number
+    readonly dampedSolve: number
+    readonly updateAndFeatures: number
+  }
 }
 
 const median = (xs: number[]): number => {
@@ -69,6 +88,27 @@ export function timeSize(n: number, m: number, reps = 3): SizeTiming {
       gramTimes.push((performance.now() - t) / 1000)
     }
     const gramSeconds = median(gramTimes)
+    // the parts of a GN update, in the order gn.step runs them
+    const parts = { gram: [] as number[], spectrum: [] as number[], dampedSolve: [] as number[], updateAndFeatures: [] as number[] }
+    const clock = (list: number[], t0: number): number => {
+      const t1 = performance.now()
+      list.push((t1 - t0) / 1000)
+      return t1
+    }
+    let warm = {}
+    for (let i = 0; i < reps; i++) {
+      let t = performance.now()
+      const a = ntkGram(kernels, net, s1.params)
+      t = clock(parts.gram, t)
+      const spectrum = extremeEigenvalues(a, n, warm)
+      warm = { minVector: spectrum.minVector, maxVector: spectrum.maxVector }
+      t = clock(parts.spectrum, t)
+      const { z } = dampedSolve(a, n, functionGradient(s1.residual), spectrum, defaultDamping)
+      t = clock(parts.dampedSolve, t)
+      evaluateAt(problem, descend(s1.params, 10, jacobianAdjointMul(kernels, net, s1.params, z)))
+      clock(parts.updateAndFeatures, t)
+      kernels.setHidden(s1.params.u)
+    }
     return {
       N: n,
       M: m,
@@ -78,7 +118,13 @@ export function timeSize(n: number, m: number, reps = 3): SizeTiming {
       gdStepSeconds,
       gramSeconds,
       gramGflops: (2 * n * n * m) / gramSeconds / 1e9,
-      gnOverGd: gnStepSeconds / gdStepSeconds
+      gnOverGd: gnStepSeconds / gdStepSeconds,
+      gnPartsSeconds: {
+        gram: median(parts.gram),
+        spectrum: median(parts.spectrum),
+        dampedSolve: median(parts.dampedSolve),
+        updateAndFeatures: median(parts.updateAndFeatures)
+      }
     }
   } finally {
     kernels.dispose()

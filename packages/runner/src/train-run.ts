@@ -151,7 +151,7 @@ export const runTraining = Effect.fnUntraced(function* (
     }
     if (stop !== undefined) {
       const summary: RunSummary = {
-        config: { ...cfg },
+        config: { ...cfg, dataFile: cfg.dataFile ?? null, initFile: cfg.initFile ?? null },
         iterations: state.iter,
         stopReason: stop,
         initialTrainLoss: loss0,

@@ -3,6 +3,7 @@
  * the hot loops are written for V8: contiguous inner loops and register blocking.
  */
 import { activations, type ActivationId } from "../activations.js"
+import { syrkUpperWasm } from "./wasm/syrk.js"
 
 /**
  * Z = X̃ Uᵀ, Φ = σ(Z), Ψ = σ′(Z) for rows [row0, row1) of X̃ (n × dim), U (m × dim).
@@ -153,11 +154,23 @@ export function psiXDirection(
 }
 
 /**
- * Upper triangle (q ≥ p) of C += P Pᵀ for P (n × m): the SYRK of BLAS.
+ * Upper triangle (q ≥ p) of C += P Pᵀ for P (n × m): the SYRK of BLAS; the lower triangle of C
+ * is not touched. It dominates the Gauss–Newton step, so it runs the WebAssembly SIMD kernel of
+ * wasm/syrk.ts (f64x2, 4–5× the plain JS below) where the engine has WebAssembly SIMD, and
+ * `syrkUpperJs` otherwise (or when n is too large for a 4 GiB wasm32 memory, n ≳ 23 000).
+ * `panel` tunes the JS kernel only. Both are deterministic; they agree to rounding (their
+ * summation orders differ).
+ */
+export function syrkUpper(pm: Float64Array, n: number, m: number, c: Float64Array, panel = 512): void {
+  if (!syrkUpperWasm(pm, n, m, c)) syrkUpperJs(pm, n, m, c, panel)
+}
+
+/**
+ * Plain-JS `syrkUpper`, the fallback without WebAssembly SIMD:
  * 4 × 4 register blocks of row dot products, the inner dimension cut in panels of
  * `panel` columns so that the 8 rows being read stay in L1/L2.
  */
-export function syrkUpper(pm: Float64Array, n: number, m: number, c: Float64Array, panel = 512): void {
+export function syrkUpperJs(pm: Float64Array, n: number, m: number, c: Float64Array, panel = 512): void {
   const last = n - 1
   for (let k0 = 0; k0 < m; k0 += panel) {
     const k1 = Math.min(m, k0 + panel)

@@ -33,8 +33,10 @@ export interface LanczosResult {
 
 const EPS = Number.EPSILON
 // Share of the deterministic start vector mixed into a warm start: negligible next to the error of
-// a warm start from a slightly different matrix, but it keeps the Krylov space from being stuck in
-// an invariant subspace when the warm vector happens to be an exact eigenvector of a lower eigenvalue.
+// a warm start from a slightly different matrix (a re-run on the same matrix still converges in a
+// few steps), but it keeps the Krylov space from being stuck in an invariant subspace when the warm
+// vector happens to be an exact eigenvector of a lower eigenvalue (the residual then starts at
+// ≈ 1e-8·gap, above tol·θ unless that gap is under ~1% of θ).
 const WARM_MIX = 1e-8
 
 /**
@@ -51,6 +53,8 @@ const WARM_MIX = 1e-8
  * The start vector is `start` (plus a tiny deterministic component) when given, else a fixed
  * deterministic vector, so results are reproducible. A breakdown β ≈ 0 means the Krylov space is
  * invariant and its Ritz pairs are exact; that counts as converged. n = 1 is the 1-step case.
+ * `matvec` must return a fresh array (it becomes the next basis vector); a `start` of the wrong
+ * length or zero norm is ignored.
  */
 export function lanczosLargest(
   matvec: (x: Float64Array) => Float64Array,
