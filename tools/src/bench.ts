@@ -89,7 +89,12 @@ export function timeSize(n: number, m: number, reps = 3): SizeTiming {
     }
     const gramSeconds = median(gramTimes)
     // the parts of a GN update, in the order gn.step runs them
-    const parts = { gram: [] as number[], spectrum: [] as number[], dampedSolve: [] as number[], updateAndFeatures: [] as number[] }
+    const parts = {
+      gram: [] as number[],
+      spectrum: [] as number[],
+      dampedSolve: [] as number[],
+      updateAndFeatures: [] as number[]
+    }
     const clock = (list: number[], t0: number): number => {
       const t1 = performance.now()
       list.push((t1 - t0) / 1000)
