@@ -1,0 +1,165 @@
+/**
+ * `gnlab train`: one training run from flags (effect/cli). Bad flags or files are tagged
+ * errors (InvalidArgument, InvalidFile) that main.ts turns into one line and exit code 2.
+ */
+import { InvalidFile, parseDataFile, parseInitFile } from "@gnlab/data-gen"
+import { Console, Effect, Option } from "effect"
+import { Command, Flag } from "effect/cli"
+import { readFileSync } from "node:fs"
+import { join } from "node:path"
+import { InvalidArgument } from "../errors.js"
+import { openTrajectory, writeFileAtomic } from "../output.js"
+import { defaultLr, defaultMaxIter, resolveTrainConfig } from "../train-config.js"
+import { runTraining } from "../train-run.js"
+
+const opt = <A>(f: Flag.Flag<A>) => Flag.optional(f)
+const value = <A>(o: Option.Option<A>): A | undefined => Option.getOrUndefined(o)
+
+const trainFlags = {
+  method: Flag.String("method").pipe(Flag.withDescription("gn | gd | rf"), Flag.withDefault("gn")),
+  nTrain: opt(Flag.Int("n-train").pipe(Flag.withDescription("number of training points N"))),
+  width: opt(Flag.Int("width").pipe(Flag.withDescription("hidden units M"))),
+  initStd: Flag.Finite("init-std").pipe(
+    Flag.withDescription("τ0, std of the hidden weights at init"),
+    Flag.withDefault(1)
+  ),
+  seed: Flag.Int("seed").pipe(
+    Flag.withDescription("seed of data and init (integer in [0, 2^32))"),
+    Flag.withDefault(1)
+  ),
+  d: Flag.Int("d").pipe(Flag.withDescription("input dimension"), Flag.withDefault(10)),
+  nTest: Flag.Int("n-test").pipe(Flag.withDescription("test points"), Flag.withDefault(10000)),
+  activation: Flag.String("activation").pipe(
+    Flag.withDescription("silu | relu | tanh | gelu"),
+    Flag.withDefault("silu")
+  ),
+  noBias: Flag.Boolean("no-bias").pipe(
+    Flag.withDescription("hidden units without bias"),
+    Flag.withDefault(false)
+  ),
+  lr: opt(
+    Flag.Finite("lr").pipe(
+      Flag.withDescription(
+        `learning rate λ (default gd ${defaultLr.gd}, gn ${defaultLr.gn}, rf refinement ${defaultLr.rf})`
+      )
+    )
+  ),
+  tol: Flag.Finite("tol").pipe(
+    Flag.withDescription("stop when L ≤ tol·L(w0); 0 disables"),
+    Flag.withDefault(1e-8)
+  ),
+  maxIter: opt(
+    Flag.Int("max-iter").pipe(
+      Flag.withDescription(
+        `at most K updates (default gd ${defaultMaxIter.gd}, gn ${defaultMaxIter.gn}, rf ${defaultMaxIter.rf})`
+      )
+    )
+  ),
+  damping: Flag.String("damping").pipe(
+    Flag.withDescription("GN damping: max-sigma-min | fixed | theory"),
+    Flag.withDefault("max-sigma-min")
+  ),
+  eps0: Flag.Finite("eps0").pipe(Flag.withDescription("floor ε0 of max(ε0, σ*)"), Flag.withDefault(1e-7)),
+  eps: opt(Flag.Finite("eps").pipe(Flag.withDescription("ε of --damping fixed"))),
+  eta: opt(Flag.Finite("eta").pipe(Flag.withDescription("η of --damping theory, in (0, 1)"))),
+  muH: Flag.Finite("mu-h").pipe(Flag.withDescription("μ_H of --damping theory"), Flag.withDefault(1)),
+  rfCutoff: Flag.Finite("rf-cutoff").pipe(
+    Flag.withDescription("RF pseudo-inverse relative cut-off"),
+    Flag.withDefault(1e-10)
+  ),
+  recordPerDecade: Flag.Finite("record-per-decade").pipe(
+    Flag.withDescription("trajectory rows per decade after iteration 10"),
+    Flag.withDefault(20)
+  ),
+  testPerDecade: Flag.Finite("test-per-decade").pipe(
+    Flag.withDescription("test-loss evaluations per decade (0: only first 10 and last)"),
+    Flag.withDefault(20)
+  ),
+  data: opt(Flag.String("data").pipe(Flag.withDescription("data JSON file (see README)"))),
+  init: opt(Flag.String("init").pipe(Flag.withDescription("initial weights JSON file (see README)"))),
+  out: opt(Flag.String("out").pipe(Flag.withDescription("write trajectory.jsonl and summary.json to DIR"))),
+  json: Flag.Boolean("json").pipe(
+    Flag.withDescription("print the summary as one JSON object"),
+    Flag.withDefault(false)
+  ),
+  quiet: Flag.Boolean("quiet").pipe(Flag.withDescription("no progress on stderr"), Flag.withDefault(false))
+}
+
+const readText = (path: string): string => {
+  try {
+    return readFileSync(path, "utf8")
+  } catch (e) {
+    throw new InvalidFile({
+      file: path,
+      path: "$",
+      problem: `cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`
+    })
+  }
+}
+
+/** The `train` subcommand. */
+export const train = Command.make("train", trainFlags, (f) =>
+  Effect.gen(function* () {
+    const dataPath = value(f.data)
+    const initPath = value(f.init)
+    const files = yield* Effect.try({
+      try: () => ({
+        data: dataPath === undefined ? undefined : parseDataFile(readText(dataPath), dataPath),
+        init: initPath === undefined ? undefined : parseInitFile(readText(initPath), initPath)
+      }),
+      catch: (e) =>
+        e instanceof InvalidFile ? e : new InvalidArgument({ field: "--data/--init", problem: String(e) })
+    })
+    const cfg = yield* Effect.try({
+      try: () =>
+        resolveTrainConfig(
+          {
+            ...f,
+            nTrain: value(f.nTrain),
+            width: value(f.width),
+            lr: value(f.lr),
+            maxIter: value(f.maxIter),
+            eps: value(f.eps),
+            eta: value(f.eta),
+            data: dataPath,
+            init: initPath
+          },
+          {
+            nTrain: files.data?.nTrain,
+            d: files.data?.d,
+            width: files.init?.width,
+            initD: files.init?.d,
+            hasBias: files.init === undefined ? undefined : files.init.hiddenBias !== undefined
+          }
+        ),
+      catch: (e) =>
+        e instanceof InvalidArgument ? e : new InvalidArgument({ field: "flags", problem: String(e) })
+    })
+    const outDir = value(f.out)
+    const writer =
+      outDir === undefined
+        ? undefined
+        : yield* Effect.acquireRelease(
+            Effect.sync(() => openTrajectory(outDir)),
+            (w) => Effect.sync(() => w.close())
+          )
+    const progress = (r: { iter: number; trainLoss: number; wallSeconds: number }) =>
+      process.stderr.write(
+        `${cfg.method} iter ${r.iter}  train loss ${r.trainLoss.toExponential(3)}  ${r.wallSeconds.toFixed(1)} s\n`
+      )
+    const result = yield* runTraining(cfg, files, {
+      onRow: (row) => writer?.append(row),
+      onProgress: f.quiet ? undefined : progress
+    })
+    if (outDir !== undefined)
+      writeFileAtomic(join(outDir, "summary.json"), JSON.stringify(result.summary, null, 2) + "\n")
+    const s = result.summary
+    if (f.json) yield* Console.log(JSON.stringify(s))
+    else
+      yield* Console.log(
+        `${cfg.method}: ${s.stopReason} after ${s.iterations} updates in ${s.wallSeconds.toFixed(2)} s — ` +
+          `train loss ${s.initialTrainLoss.toExponential(3)} → ${s.finalTrainLoss?.toExponential(3)}, test loss ${s.finalTestLoss?.toExponential(4)}` +
+          (outDir === undefined ? "" : ` — wrote ${outDir}/`)
+      )
+  }).pipe(Effect.scoped)
+).pipe(Command.withDescription("Train the one-hidden-layer network on teacher data with GN, GD or RF"))
