@@ -23,6 +23,13 @@ export interface TrajectoryRow {
   readonly stepNorm: number | null
   /** seconds since the start of training */
   readonly wallSeconds: number
+  /**
+   * Flows only (null or absent for the discrete methods): the flow time t of the row, and
+   * a_t = ‖J_t†‖_F = sqrt(trace(A_t⁻¹)) (Props. 4–5). For a flow, sigmaMin…eps describe A_t
+   * at this t (row 0 included) and stepNorm is ‖w(t_k) − w(t_{k−1})‖.
+   */
+  readonly t?: number | null
+  readonly pinvNorm?: number | null
 }
 
 /** Field order of a row (for tables and docs). */
@@ -37,7 +44,9 @@ export const trajectoryFields = [
   "gradNorm",
   "distInit",
   "stepNorm",
-  "wallSeconds"
+  "wallSeconds",
+  "t",
+  "pinvNorm"
 ] as const
 
 /** JSON has no Infinity/NaN: write them as null (a cond of a singular A is Infinity). */

@@ -4,11 +4,31 @@
  * naming the flag and the fix, before anything is computed or written.
  */
 import { activationIds, isActivationId, type ActivationId } from "@gnlab/compute"
-import type { Damping } from "@gnlab/solvers"
+import { quadratureIds, sobolMaxDim, type QuadratureId } from "@gnlab/models"
+import {
+  defaultFlowMuH,
+  flowTimeGrid,
+  hessianChoices,
+  type Damping,
+  type HessianChoice
+} from "@gnlab/solvers"
 import { InvalidArgument } from "./errors.js"
 
-export const methodIds = ["gn", "gd", "rf"] as const
+export const methodIds = ["gn", "gd", "rf", "gn-flow", "gradient-flow"] as const
 export type MethodId = (typeof methodIds)[number]
+/** The discrete methods (a learning rate, an update cap). */
+export type DiscreteMethodId = "gn" | "gd" | "rf"
+/** The continuous-time flows (integrated to --t-end, recorded on a log grid of t). */
+export const isFlowMethod = (m: MethodId): m is "gn-flow" | "gradient-flow" =>
+  m === "gn-flow" || m === "gradient-flow"
+
+export const modelIds = ["finite", "mean-field"] as const
+export type ModelId = (typeof modelIds)[number]
+
+/** Decades of flow time below --t-end that a flow's output grid covers. */
+export const flowGridDecades = 4
+/** Default relative tolerance of the flows' ODE solver (absolute tolerance: 1e-3 × it). */
+export const defaultOdeRtol = 1e-7
 
 /** Everything that defines a run (recorded in summary.json). */
 export interface TrainConfig {
@@ -21,7 +41,16 @@ export interface TrainConfig {
   readonly nTest: number
   readonly activation: ActivationId
   readonly bias: boolean
-  readonly lr: number
+  /** "finite" (eq. 4) or "mean-field" (eq. 5 by particle quadrature) */
+  readonly model: ModelId
+  /** the mean-field quadrature rule (null for the finite model) */
+  readonly quadrature: QuadratureId | null
+  /** learning rate (null for the flows) */
+  readonly lr: number | null
+  /** flows: the horizon T, H of eq. 3 (gn-flow), the ODE's relative tolerance; null otherwise */
+  readonly tEnd: number | null
+  readonly hessian: HessianChoice | null
+  readonly odeRtol: number | null
   readonly tol: number
   readonly maxIter: number
   readonly damping: Damping
@@ -45,14 +74,21 @@ export interface TrainFlags {
   readonly nTest: number
   readonly activation: string
   readonly noBias: boolean
+  readonly model?: string
+  readonly quadrature?: string
   readonly lr?: number
+  readonly tEnd?: number
+  readonly hessian?: string
+  readonly odeRtol?: number
   readonly tol: number
   readonly maxIter?: number
-  readonly damping: string
+  /** default: theory for gn-flow, max-sigma-min otherwise */
+  readonly damping?: string
   readonly eps0: number
   readonly eps?: number
   readonly eta?: number
-  readonly muH: number
+  /** default: λ_min(H) for gn-flow (1/N with --hessian loss), 1 otherwise */
+  readonly muH?: number
   readonly rfCutoff: number
   readonly recordPerDecade: number
   readonly testPerDecade: number
@@ -61,9 +97,9 @@ export interface TrainFlags {
 }
 
 /** Default update caps: GD is slow to converge (the paper runs up to 10⁷). */
-export const defaultMaxIter: Record<MethodId, number> = { gd: 100_000, gn: 10_000, rf: 1_000 }
+export const defaultMaxIter: Record<DiscreteMethodId, number> = { gd: 100_000, gn: 10_000, rf: 1_000 }
 /** Default learning rates (the authors': 10; RF refinement 100). */
-export const defaultLr: Record<MethodId, number> = { gd: 10, gn: 10, rf: 100 }
+export const defaultLr: Record<DiscreteMethodId, number> = { gd: 10, gn: 10, rf: 100 }
 
 /** Levenshtein distance, for "did you mean". */
 function editDistance(a: string, b: string): number {
@@ -91,6 +127,35 @@ const nonNegative = (field: string, v: number): number =>
   Number.isFinite(v) && v >= 0 ? v : fail(field, `must be a finite number ≥ 0, got ${v}`)
 const positive = (field: string, v: number): number =>
   Number.isFinite(v) && v > 0 ? v : fail(field, `must be a finite number > 0, got ${v}`)
+
+/** --model and --quadrature: the finite network, or the mean-field one with its rule (default mc). */
+function resolveModel(
+  f: TrainFlags,
+  d: number,
+  initFile: boolean
+): { model: ModelId; quadrature: QuadratureId | null } {
+  const model = f.model ?? "finite"
+  if (!(modelIds as ReadonlyArray<string>).includes(model)) return fail("--model", oneOf(model, modelIds))
+  if (model === "finite")
+    return f.quadrature === undefined
+      ? { model, quadrature: null }
+      : fail("--quadrature", "is only used with --model mean-field; drop it or add --model mean-field")
+  if (initFile)
+    fail(
+      "--init",
+      "is not used by --model mean-field (its particles come from --quadrature); drop --init or use --model finite"
+    )
+  const quadrature = f.quadrature ?? "mc"
+  if (!(quadratureIds as ReadonlyArray<string>).includes(quadrature))
+    return fail("--quadrature", oneOf(quadrature, quadratureIds))
+  const dim = d + (f.noBias ? 0 : 1)
+  if (quadrature === "rqmc" && dim > sobolMaxDim)
+    fail(
+      "--quadrature",
+      `rqmc has Sobol direction numbers for D ≤ ${sobolMaxDim} input dimensions (bias included), got D = ${dim}; use --quadrature mc or a smaller --d`
+    )
+  return { model: "mean-field", quadrature: quadrature as QuadratureId }
+}
 
 /**
  * Resolve flags into a TrainConfig (throws InvalidArgument). Width and N may come from
@@ -137,10 +202,24 @@ export function resolveTrainConfig(
     fail("--init", `hiddenWeights rows have ${fromFiles.initD} numbers but the data have d = ${d}`)
   if (fromFiles.hasBias === true && f.noBias)
     fail("--no-bias", "the --init file has hiddenBias; drop --no-bias or remove hiddenBias from the file")
+  const flow = isFlowMethod(method)
+  const { model, quadrature } = resolveModel(f, d, fromFiles.width !== undefined)
+  const hessian: HessianChoice | null =
+    method === "gn-flow"
+      ? f.hessian === undefined
+        ? "loss"
+        : (hessianChoices as ReadonlyArray<string>).includes(f.hessian)
+          ? (f.hessian as HessianChoice)
+          : fail("--hessian", oneOf(f.hessian, hessianChoices))
+      : f.hessian === undefined
+        ? null
+        : fail("--hessian", `is only used by --method gn-flow; drop it or use --method gn-flow`)
+  // gn-flow: the theory's damping with η = 0.5 and μ_H = λ_min(H) by default (Prop. 3's rate)
+  const dampingRule = f.damping ?? (method === "gn-flow" ? "theory" : "max-sigma-min")
   const damping: Damping =
-    f.damping === "max-sigma-min"
+    dampingRule === "max-sigma-min"
       ? { rule: "max-sigma-min", eps0: nonNegative("--eps0", f.eps0) }
-      : f.damping === "fixed"
+      : dampingRule === "fixed"
         ? {
             rule: "fixed",
             eps:
@@ -148,24 +227,54 @@ export function resolveTrainConfig(
                 ? fail("--eps", "is required with --damping fixed")
                 : positive("--eps", f.eps)
           }
-        : f.damping === "theory"
+        : dampingRule === "theory"
           ? {
               rule: "theory",
               eta:
-                f.eta === undefined || !(f.eta > 0 && f.eta < 1)
-                  ? fail("--eta", `must be in (0, 1) with --damping theory, got ${f.eta}`)
-                  : f.eta,
-              muH: positive("--mu-h", f.muH)
+                method === "gn-flow" && f.eta === undefined
+                  ? 0.5
+                  : f.eta === undefined || !(f.eta > 0 && f.eta < 1)
+                    ? fail("--eta", `must be in (0, 1) with --damping theory, got ${f.eta}`)
+                    : f.eta,
+              muH:
+                f.muH !== undefined
+                  ? positive("--mu-h", f.muH)
+                  : hessian !== null
+                    ? defaultFlowMuH(hessian, nTrain)
+                    : 1
             }
-          : fail("--damping", oneOf(f.damping, ["max-sigma-min", "fixed", "theory"]))
+          : fail("--damping", oneOf(dampingRule, ["max-sigma-min", "fixed", "theory"]))
+  if (flow && f.lr !== undefined)
+    fail("--lr", `--method ${method} is a flow and has no learning rate; drop --lr (its horizon is --t-end)`)
+  const tEnd = flow
+    ? f.tEnd === undefined
+      ? fail("--t-end", `is required with --method ${method}: the flow time T > 0 to integrate to`)
+      : positive("--t-end", f.tEnd)
+    : f.tEnd === undefined
+      ? null
+      : fail("--t-end", "is only used by --method gn-flow or gradient-flow; drop it or choose a flow")
+  const odeRtol = flow
+    ? f.odeRtol === undefined
+      ? defaultOdeRtol
+      : f.odeRtol > 0 && f.odeRtol < 1
+        ? f.odeRtol
+        : fail("--ode-rtol", `must be in (0, 1), got ${f.odeRtol}`)
+    : f.odeRtol === undefined
+      ? null
+      : fail("--ode-rtol", "is only used by --method gn-flow or gradient-flow; drop it or choose a flow")
   if (!Number.isInteger(f.seed) || f.seed < 0 || f.seed > 0xffffffff)
     fail("--seed", `must be an integer in [0, 4294967295], got ${f.seed}`)
-  const maxIter =
+  const recordPerDecade = positive("--record-per-decade", f.recordPerDecade)
+  const givenMaxIter =
     f.maxIter === undefined
-      ? defaultMaxIter[method]
+      ? undefined
       : Number.isInteger(f.maxIter) && f.maxIter >= 0
         ? f.maxIter
         : fail("--max-iter", `must be an integer ≥ 0, got ${f.maxIter}`)
+  // a flow's iterations are its output points: it ends at t_end, or after --max-iter of them
+  const maxIter = isFlowMethod(method)
+    ? Math.min(givenMaxIter ?? Infinity, flowTimeGrid(tEnd ?? 1, recordPerDecade, flowGridDecades).length)
+    : (givenMaxIter ?? defaultMaxIter[method])
   return {
     method,
     nTrain,
@@ -176,12 +285,17 @@ export function resolveTrainConfig(
     nTest: positiveInt("--n-test", f.nTest),
     activation,
     bias: !f.noBias,
-    lr: f.lr === undefined ? defaultLr[method] : positive("--lr", f.lr),
+    model,
+    quadrature,
+    lr: isFlowMethod(method) ? null : f.lr === undefined ? defaultLr[method] : positive("--lr", f.lr),
+    tEnd,
+    hessian,
+    odeRtol,
     tol: nonNegative("--tol", f.tol),
     maxIter,
     damping,
     rfCutoff: positive("--rf-cutoff", f.rfCutoff),
-    recordPerDecade: positive("--record-per-decade", f.recordPerDecade),
+    recordPerDecade,
     testPerDecade: nonNegative("--test-per-decade", f.testPerDecade),
     dataFile: f.data,
     initFile: f.init

@@ -13,22 +13,29 @@ import {
   finiteWidth,
   halfMeanSquare,
   initParams,
+  meanField,
   predict,
+  quadratureRules,
   type Network,
   type Params
 } from "@gnlab/models"
 import {
   distanceFromInit,
+  flowTimeGrid,
   gd,
   gn,
+  gnFlow,
+  gradientFlow,
+  isFlowState,
   rf,
   trainSteps,
   type Method,
+  type OdeOptions,
   type Problem,
   type TrainState
 } from "@gnlab/solvers"
 import { Effect } from "effect"
-import type { TrainConfig } from "./train-config.js"
+import { defaultLr, flowGridDecades, type TrainConfig } from "./train-config.js"
 import { gnlabVersion } from "./version.js"
 
 /** What a run produces besides its streamed rows. */
@@ -44,20 +51,63 @@ export interface TrainHooks {
   readonly onProgress?: (row: TrajectoryRow) => void
 }
 
+/** A flow's output times: --record-per-decade points per decade over 4 decades below t_end, then t_end. */
+export const flowTimesOf = (cfg: TrainConfig): number[] =>
+  flowTimeGrid(cfg.tEnd ?? 1, cfg.recordPerDecade, flowGridDecades)
+
+/** A flow's ODE tolerances: rtol = --ode-rtol, atol = 1e-3 · rtol. */
+const flowOdeOf = (cfg: TrainConfig): OdeOptions => {
+  const rtol = cfg.odeRtol ?? 1e-7
+  return { rtol, atol: 1e-3 * rtol }
+}
+
 /** The method of a config. */
 export function methodOf(cfg: TrainConfig): Method<TrainState> {
   switch (cfg.method) {
     case "gd":
-      return gd({ lr: cfg.lr })
+      return gd({ lr: cfg.lr ?? defaultLr.gd })
     case "gn":
-      return gn({ lr: cfg.lr, damping: cfg.damping })
+      return gn({ lr: cfg.lr ?? defaultLr.gn, damping: cfg.damping })
     case "rf":
       return rf({
-        lr: cfg.lr,
+        lr: cfg.lr ?? defaultLr.rf,
         damping: cfg.damping,
         relCutoff: cfg.rfCutoff
       })
+    case "gn-flow":
+      return gnFlow({
+        times: flowTimesOf(cfg),
+        damping: cfg.damping,
+        hessian: cfg.hessian ?? "loss",
+        ode: flowOdeOf(cfg)
+      })
+    case "gradient-flow":
+      return gradientFlow({ times: flowTimesOf(cfg), ode: flowOdeOf(cfg) })
   }
+}
+
+/**
+ * The network of a config and its initial parameters: the finite-width network (eq. 4) from
+ * the --init file or the seed's init stream, or the mean-field network (eq. 5) whose
+ * quadrature rule draws its particles from the seed's init stream.
+ */
+export function networkOf(
+  cfg: TrainConfig,
+  inputDim: number,
+  file: InitialWeights | undefined
+): { readonly net: Network; readonly params0: Params } {
+  const spec = { width: cfg.width, inputDim, bias: cfg.bias, activation: cfg.activation }
+  if (cfg.model === "mean-field") {
+    const mf = meanField(
+      spec,
+      quadratureRules[cfg.quadrature ?? "mc"],
+      cfg.initStd,
+      Rng.stream(cfg.seed, "init")
+    )
+    return { net: mf.net, params0: mf.params0 }
+  }
+  const net = finiteWidth(spec)
+  return { net, params0: initialParams(net, cfg, file) }
 }
 
 /** The data of a config: teacher–student for its seed, or the --data file's. */
@@ -84,8 +134,7 @@ export const runTraining = Effect.fnUntraced(function* (
 ) {
   const backend = yield* Compute
   const data = datasetOf(cfg, files.data)
-  const net = finiteWidth({ width: cfg.width, inputDim: data.d, bias: cfg.bias, activation: cfg.activation })
-  const params0 = initialParams(net, cfg, files.init)
+  const { net, params0 } = networkOf(cfg, data.d, files.init)
   const xtTest = augmentInputs(net, data.xTest, data.nTest)
   const kernels = yield* Effect.acquireRelease(
     Effect.sync(() =>
@@ -122,23 +171,30 @@ export const runTraining = Effect.fnUntraced(function* (
       lastYield = now
       yield* Effect.sleep(0)
     }
-    const record = stop !== undefined || onLogSchedule(state.iter, cfg.recordPerDecade)
+    // a flow's states are its output points (already on a log grid of t): record every one
+    const flow = isFlowState(state) ? state : undefined
+    const record = stop !== undefined || flow !== undefined || onLogSchedule(state.iter, cfg.recordPerDecade)
     const progress = now - lastProgress > 2000
     if (!record && !progress) continue
     const withTest =
-      stop !== undefined || (cfg.testPerDecade > 0 && onLogSchedule(state.iter, cfg.testPerDecade))
+      stop !== undefined ||
+      (cfg.testPerDecade > 0 && (flow !== undefined || onLogSchedule(state.iter, cfg.testPerDecade)))
+    // a flow describes A_t at the row's own t (row 0 included); a discrete row the last update's system
+    const system = flow?.system ?? diagnostics
     const row: TrajectoryRow = {
       iter: state.iter,
       trainLoss: state.loss,
       testLoss: record && withTest ? finiteOrNull(testLoss(state.params)) : null,
-      sigmaMin: finiteOrNull(diagnostics?.sigmaMin),
-      sigmaMax: finiteOrNull(diagnostics?.sigmaMax),
-      cond: finiteOrNull(diagnostics?.cond),
-      eps: finiteOrNull(diagnostics?.eps),
+      sigmaMin: finiteOrNull(system?.sigmaMin),
+      sigmaMax: finiteOrNull(system?.sigmaMax),
+      cond: finiteOrNull(system?.cond),
+      eps: finiteOrNull(system?.eps),
       gradNorm: Math.sqrt(state.residual.reduce((s, r) => s + r * r, 0)) / state.residual.length,
       distInit: distanceFromInit(problem, state),
       stepNorm: finiteOrNull(diagnostics?.stepNorm),
-      wallSeconds: (now - start) / 1000
+      wallSeconds: (now - start) / 1000,
+      t: flow?.t ?? null,
+      pinvNorm: flow === undefined ? null : finiteOrNull(flow.pinvNorm)
     }
     if (state.iter === 0) initialTestLoss = row.testLoss
     if (record) {

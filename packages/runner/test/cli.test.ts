@@ -181,7 +181,7 @@ describe("gnlab train", () => {
       [
         "unknown method",
         ["--method", "newton", ...small],
-        /--method: expected one of gn, gd, rf, got "newton"/
+        /--method: expected one of gn, gd, rf, gn-flow, gradient-flow, got "newton"/
       ],
       ["a near miss", ["--method", "gdd", ...small], /did you mean "gd"/],
       ["negative width", ["--n-train", "10", "--width", "-5"], /--width: must be a positive integer, got -5/],
