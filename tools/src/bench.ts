@@ -1,9 +1,9 @@
 /**
- * Step timings of the CPU backend: seconds per GN and GD update and the GFLOP/s of the
- * Gram assembly, for given (N, M) at d = 10 — the figures `reference.py timing` gives for
- * numpy/OpenBLAS. A benchmark measures; it asserts nothing.
+ * Step timings of a compute backend (the CPU backend by default): seconds per GN and GD
+ * update and the GFLOP/s of the Gram assembly, for given (N, M) at d = 10 — the figures
+ * `reference.py timing` gives for numpy/OpenBLAS. A benchmark measures; it asserts nothing.
  */
-import { cpuBackend } from "@gnlab/compute"
+import { cpuBackend, type ComputeBackend } from "@gnlab/compute"
 import { Rng, teacherStudent } from "@gnlab/data-gen"
 import { extremeEigenvalues } from "@gnlab/compute"
 import { augmentInputs, finiteWidth, initParams, jacobianAdjointMul, ntkGram } from "@gnlab/models"
@@ -22,6 +22,8 @@ import {
 
 /** Timings of one size. */
 export interface SizeTiming {
+  /** the backend's name ("cpu", "tfjs:wasm") */
+  readonly backend: string
   readonly N: number
   readonly M: number
   readonly d: number
@@ -66,13 +68,13 @@ function timeSteps<S extends TrainState>(
   return median(times)
 }
 
-/** Time GN, GD and the Gram assembly at one size (τ0 = 1, seed 0, as reference.py). */
-export function timeSize(n: number, m: number, reps = 3): SizeTiming {
+/** Time GN, GD and the Gram assembly at one size (τ0 = 1, seed 0, as reference.py) on a backend. */
+export function timeSize(n: number, m: number, reps = 3, backend: ComputeBackend = cpuBackend): SizeTiming {
   const data = teacherStudent({ seed: 0, nTrain: n, nTest: 10 })
   const net = finiteWidth({ width: m, inputDim: 10, bias: true, activation: "silu" })
   const rng = Rng.stream(0, "init")
   const params0 = initParams(net, 1, (k) => rng.normals(k))
-  const kernels = cpuBackend.bind(augmentInputs(net, data.xTrain, n), n, net.dim, "silu")
+  const kernels = backend.bind(augmentInputs(net, data.xTrain, n), n, net.dim, "silu")
   try {
     const problem: Problem = { net, kernels, y: data.yTrain }
     const gnMethod = gn({ lr: 10, damping: defaultDamping })
@@ -115,6 +117,7 @@ export function timeSize(n: number, m: number, reps = 3): SizeTiming {
       kernels.setHidden(s1.params.u)
     }
     return {
+      backend: backend.info.name,
       N: n,
       M: m,
       d: 10,
