@@ -1,2 +1,3 @@
 export * from "./schedule.js"
 export * from "./trajectory.js"
+export * from "./plugins.js"

@@ -1,2 +1,5 @@
 export * from "./finite-width.js"
 export * from "./ntk.js"
+export * from "./plugins.js"
+export * from "./mean-field.js"
+export * from "./quadrature.js"

@@ -2,16 +2,17 @@
  * The `gnlab` command line (effect/cli). Bad flags or files end with one line on stderr
  * naming the problem and exit code 2, before anything is written.
  */
-import { CpuBackendLive } from "@gnlab/compute"
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
 import { Effect } from "effect"
 import { CliOutput, Command } from "effect/cli"
+import { plan, plugins, run, schema, validate } from "./commands/pipeline.js"
+import { backends } from "./commands/backends.js"
 import { train } from "./commands/train.js"
 import { gnlabVersion } from "./version.js"
 
 const gnlab = Command.make("gnlab").pipe(
   Command.withDescription("Gauss–Newton vs gradient descent on over-parameterized networks"),
-  Command.withSubcommands([train])
+  Command.withSubcommands([train, backends, validate, plan, run, plugins, schema])
 )
 
 /** Exit code of invalid input. */
@@ -31,10 +32,12 @@ const presenter: CliOutput.Presenter = {
 }
 
 const program = Command.runWith(gnlab, { version: gnlabVersion })(process.argv.slice(2)).pipe(
-  Effect.provide(CpuBackendLive),
   Effect.catchTags({
     InvalidArgument: (e) => usage(e.message),
     InvalidFile: (e) => usage(e.message),
+    // each command provides its own backend (backends.ts); a forced one that is missing ends here
+    BackendUnavailable: (e) => usage(`--backend ${e.backend} is not available: ${e.reason}`),
+    PipelineInvalid: (e) => usage(e.message),
     ShowHelp: (e) => Effect.sync(() => void (process.exitCode = e.errors.length > 0 ? EXIT_USAGE : 0))
   }),
   Effect.provide(CliOutput.layerPresenter(presenter)),

@@ -6,11 +6,11 @@ import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from
 import { join } from "node:path"
 
 /** Write `text` to `path` atomically. */
-export function writeFileAtomic(path: string, text: string): void {
+export function writeFileAtomic(path: string, text: string | Uint8Array): void {
   const tmp = `${path}.tmp-${process.pid}`
   const fd = openSync(tmp, "w")
   try {
-    writeSync(fd, text)
+    writeSync(fd, typeof text === "string" ? Buffer.from(text) : text)
     fsyncSync(fd)
   } finally {
     closeSync(fd)

@@ -3,10 +3,18 @@
  * errors (InvalidArgument, InvalidFile) that main.ts turns into one line and exit code 2.
  */
 import { InvalidFile, parseDataFile, parseInitFile } from "@gnlab/data-gen"
-import { Console, Effect, Option } from "effect"
+import { Console, Effect, Layer, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
+import {
+  backendLayer,
+  parseBackend,
+  precisionAfterRun,
+  precisionDefaults,
+  precisionOf,
+  precisionWarnings
+} from "../backends.js"
 import { InvalidArgument } from "../errors.js"
 import { openTrajectory, writeFileAtomic } from "../output.js"
 import { defaultLr, defaultMaxIter, resolveTrainConfig } from "../train-config.js"
@@ -16,7 +24,29 @@ const opt = <A>(f: Flag.Flag<A>) => Flag.optional(f)
 const value = <A>(o: Option.Option<A>): A | undefined => Option.getOrUndefined(o)
 
 const trainFlags = {
-  method: Flag.String("method").pipe(Flag.withDescription("gn | gd | rf"), Flag.withDefault("gn")),
+  method: Flag.String("method").pipe(
+    Flag.withDescription("gn | gd | rf | gn-flow | gradient-flow"),
+    Flag.withDefault("gn")
+  ),
+  model: opt(
+    Flag.String("model").pipe(
+      Flag.withDescription("finite (eq. 4, default) | mean-field (eq. 5 by particle quadrature)")
+    )
+  ),
+  quadrature: opt(
+    Flag.String("quadrature").pipe(
+      Flag.withDescription("mean-field particles: mc (Monte Carlo, default) | rqmc (scrambled Sobol)")
+    )
+  ),
+  tEnd: opt(Flag.Finite("t-end").pipe(Flag.withDescription("flows: the flow time T to integrate to"))),
+  hessian: opt(
+    Flag.String("hessian").pipe(Flag.withDescription("gn-flow: H = ∇²L = I/N (loss, default) | I (identity)"))
+  ),
+  odeRtol: opt(
+    Flag.Finite("ode-rtol").pipe(
+      Flag.withDescription("flows: relative tolerance of the ODE solver (default 1e-7; atol = 1e-3·rtol)")
+    )
+  ),
   nTrain: opt(Flag.Int("n-train").pipe(Flag.withDescription("number of training points N"))),
   width: opt(Flag.Int("width").pipe(Flag.withDescription("hidden units M"))),
   initStd: Flag.Finite("init-std").pipe(
@@ -55,17 +85,33 @@ const trainFlags = {
       )
     )
   ),
-  damping: Flag.String("damping").pipe(
-    Flag.withDescription("GN damping: max-sigma-min | fixed | theory"),
-    Flag.withDefault("max-sigma-min")
+  damping: opt(
+    Flag.String("damping").pipe(
+      Flag.withDescription("GN damping: max-sigma-min (default) | fixed | theory (default of gn-flow)")
+    )
   ),
-  eps0: Flag.Finite("eps0").pipe(Flag.withDescription("floor ε0 of max(ε0, σ*)"), Flag.withDefault(1e-7)),
+  eps0: opt(
+    Flag.Finite("eps0").pipe(
+      Flag.withDescription("floor ε0 of max(ε0, σ*) (default 1e-7; 1e-6 on float32 backends)")
+    )
+  ),
   eps: opt(Flag.Finite("eps").pipe(Flag.withDescription("ε of --damping fixed"))),
-  eta: opt(Flag.Finite("eta").pipe(Flag.withDescription("η of --damping theory, in (0, 1)"))),
-  muH: Flag.Finite("mu-h").pipe(Flag.withDescription("μ_H of --damping theory"), Flag.withDefault(1)),
-  rfCutoff: Flag.Finite("rf-cutoff").pipe(
-    Flag.withDescription("RF pseudo-inverse relative cut-off"),
-    Flag.withDefault(1e-10)
+  eta: opt(Flag.Finite("eta").pipe(Flag.withDescription("η of --damping theory, in (0, 1) (gn-flow: 0.5)"))),
+  muH: opt(
+    Flag.Finite("mu-h").pipe(
+      Flag.withDescription("μ_H of --damping theory (default 1; gn-flow: λ_min(H), 1/N for --hessian loss)")
+    )
+  ),
+  rfCutoff: opt(
+    Flag.Finite("rf-cutoff").pipe(
+      Flag.withDescription("RF pseudo-inverse relative cut-off (default 1e-10; 1e-6 on float32 backends)")
+    )
+  ),
+  backend: Flag.String("backend").pipe(
+    Flag.withDescription(
+      "compute backend: cpu (float64) | tfjs (first available) | tfjs:node-gpu|node|webgpu|wasm|cpu"
+    ),
+    Flag.withDefault("cpu")
   ),
   recordPerDecade: Flag.Finite("record-per-decade").pipe(
     Flag.withDescription("trajectory rows per decade after iteration 10"),
@@ -110,17 +156,34 @@ export const train = Command.make("train", trainFlags, (f) =>
       catch: (e) =>
         e instanceof InvalidFile ? e : new InvalidArgument({ field: "--data/--init", problem: String(e) })
     })
+    const backend = yield* Effect.try({
+      try: () => parseBackend(f.backend),
+      catch: (e) =>
+        e instanceof InvalidArgument ? e : new InvalidArgument({ field: "--backend", problem: String(e) })
+    })
+    // float32 backends cannot resolve the float64 defaults of ε0 and the RF cut-off (backends.ts)
+    const precision = precisionOf(backend)
+    const precisionDefault = precisionDefaults(precision)
     const cfg = yield* Effect.try({
       try: () =>
         resolveTrainConfig(
           {
             ...f,
+            eps0: value(f.eps0) ?? precisionDefault.eps0,
+            rfCutoff: value(f.rfCutoff) ?? precisionDefault.rfCutoff,
             nTrain: value(f.nTrain),
             width: value(f.width),
             lr: value(f.lr),
             maxIter: value(f.maxIter),
             eps: value(f.eps),
             eta: value(f.eta),
+            model: value(f.model),
+            quadrature: value(f.quadrature),
+            tEnd: value(f.tEnd),
+            hessian: value(f.hessian),
+            odeRtol: value(f.odeRtol),
+            damping: value(f.damping),
+            muH: value(f.muH),
             data: dataPath,
             init: initPath
           },
@@ -135,6 +198,9 @@ export const train = Command.make("train", trainFlags, (f) =>
       catch: (e) =>
         e instanceof InvalidArgument ? e : new InvalidArgument({ field: "flags", problem: String(e) })
     })
+    for (const w of precisionWarnings(precision, cfg)) process.stderr.write(`gnlab: warning: ${w}\n`)
+    // the backend before anything is written: an unavailable one ends the command here
+    const compute = yield* Layer.build(backendLayer(backend))
     const outDir = value(f.out)
     const writer =
       outDir === undefined
@@ -150,16 +216,21 @@ export const train = Command.make("train", trainFlags, (f) =>
     const result = yield* runTraining(cfg, files, {
       onRow: (row) => writer?.append(row),
       onProgress: f.quiet ? undefined : progress
-    })
+    }).pipe(Effect.provideContext(compute))
+    for (const w of precisionAfterRun(precision, result.rows)) process.stderr.write(`gnlab: warning: ${w}\n`)
     if (outDir !== undefined)
       writeFileAtomic(join(outDir, "summary.json"), JSON.stringify(result.summary, null, 2) + "\n")
     const s = result.summary
     if (f.json) yield* Console.log(JSON.stringify(s))
     else
       yield* Console.log(
-        `${cfg.method}: ${s.stopReason} after ${s.iterations} updates in ${s.wallSeconds.toFixed(2)} s — ` +
+        `${cfg.method}: ${s.stopReason} after ${s.iterations} ${cfg.tEnd === null ? "updates" : `output points (t = ${result.rows[result.rows.length - 1]?.t ?? "?"})`} in ${s.wallSeconds.toFixed(2)} s — ` +
           `train loss ${s.initialTrainLoss.toExponential(3)} → ${s.finalTrainLoss?.toExponential(3)}, test loss ${s.finalTestLoss?.toExponential(4)}` +
           (outDir === undefined ? "" : ` — wrote ${outDir}/`)
       )
   }).pipe(Effect.scoped)
-).pipe(Command.withDescription("Train the one-hidden-layer network on teacher data with GN, GD or RF"))
+).pipe(
+  Command.withDescription(
+    "Train the one-hidden-layer network on teacher data with GN, GD, RF or their continuous-time flows"
+  )
+)

@@ -1,0 +1,120 @@
+/**
+ * Metrics and plot plugins for pipelines. The metrics stage says what a cell records; plot
+ * stages say what the report draws from a results folder (rendered by the report package).
+ */
+
+/** A metrics plugin: the recording schedule of a cell. */
+export interface MetricsPlugin {
+  readonly kind: "metrics"
+  readonly id: string
+  readonly description: string
+  readonly schema: { readonly [k: string]: unknown }
+  recording(params: Readonly<Record<string, unknown>>): {
+    readonly recordPerDecade: number
+    readonly testPerDecade: number
+  }
+}
+
+/** A plot plugin (a declaration; the report renders it). */
+export interface PlotPlugin {
+  readonly kind: "plot"
+  readonly id: string
+  readonly description: string
+  readonly schema: { readonly [k: string]: unknown }
+}
+
+/** The per-step trajectory of SPEC.md with a log-spaced schedule. */
+export const trajectoryPlugin: MetricsPlugin = {
+  kind: "metrics",
+  id: "trajectory",
+  description:
+    "per-step diagnostics: every step up to 10, then about recordPerDecade per decade, and the last",
+  schema: {
+    type: "object",
+    additionalProperties: false,
+    properties: {
+      recordPerDecade: {
+        type: "number",
+        exclusiveMinimum: 0,
+        default: 20,
+        description: "rows per decade after iteration 10"
+      },
+      testPerDecade: {
+        type: "number",
+        minimum: 0,
+        default: 20,
+        description: "test-loss evaluations per decade (0: first 10 and last)"
+      }
+    }
+  },
+  recording: (p) => ({
+    recordPerDecade: p.recordPerDecade as number,
+    testPerDecade: p.testPerDecade as number
+  })
+}
+
+const field = {
+  enum: ["trainLoss", "testLoss", "sigmaMin", "sigmaMax", "cond", "eps", "gradNorm", "distInit", "stepNorm"]
+}
+const finalField = { enum: ["finalTrainLoss", "finalTestLoss", "iterations", "wallSeconds"] }
+const paramPath = { type: "string", pattern: "^(dataset|model|method|metrics)\\.[A-Za-z][A-Za-z0-9]*$" }
+
+/** Trajectories (mean and 95% band over seeds) of one field vs iteration, a line per method. */
+export const curvesPlot: PlotPlugin = {
+  kind: "plot",
+  id: "curves",
+  description: "a trajectory field vs iteration, one line per method, mean and 95% band over seeds",
+  schema: {
+    type: "object",
+    additionalProperties: false,
+    properties: {
+      y: { type: "array", items: field, minItems: 1, default: ["trainLoss", "testLoss"] },
+      facet: { ...paramPath, description: "one panel per value of this swept parameter" },
+      color: {
+        ...paramPath,
+        description: "one line per value of this swept parameter (default: one per method)"
+      },
+      logX: { type: "boolean", default: true },
+      logY: { type: "boolean", default: true }
+    }
+  }
+}
+
+/** A final value vs a swept parameter, a line per method. */
+export const finalPlot: PlotPlugin = {
+  kind: "plot",
+  id: "final",
+  description: "a final value (at convergence or the cap) vs a swept parameter, one line per method",
+  schema: {
+    type: "object",
+    additionalProperties: false,
+    required: ["x"],
+    properties: {
+      x: paramPath,
+      y: { ...finalField, default: "finalTestLoss" },
+      facet: paramPath,
+      logX: { type: "boolean", default: true },
+      logY: { type: "boolean", default: true }
+    }
+  }
+}
+
+/** Test loss vs N on log–log axes with the fitted statistical rate α per method (Fig. 3, Table 1). */
+export const ratePlot: PlotPlugin = {
+  kind: "plot",
+  id: "rate",
+  description: "final test loss vs N, log–log, with the least-squares rate α per method",
+  schema: {
+    type: "object",
+    additionalProperties: false,
+    properties: {
+      x: { ...paramPath, default: "dataset.nTrain" },
+      y: { ...finalField, default: "finalTestLoss" }
+    }
+  }
+}
+
+/** The metrics plugins of this package. */
+export const metricsPlugins: ReadonlyArray<MetricsPlugin> = [trajectoryPlugin]
+/** The plot plugins of this package. */
+export const plotPlugins: ReadonlyArray<PlotPlugin> = [curvesPlot, finalPlot, ratePlot]

@@ -1,0 +1,127 @@
+/**
+ * Model plugins for pipelines: build the network and its initial parameters for a seed.
+ */
+import { activationIds, type ActivationId } from "@gnlab/compute"
+import { parseInitFile, Rng } from "@gnlab/data-gen"
+import { readFileSync } from "node:fs"
+import { assembleHidden, finiteWidth, initParams, type Network, type Params } from "./finite-width.js"
+import { meanField } from "./mean-field.js"
+import { quadratureIds, quadratureRules, type QuadratureId } from "./quadrature.js"
+
+/** A model plugin. */
+export interface ModelPlugin {
+  readonly kind: "model"
+  readonly id: string
+  readonly description: string
+  readonly schema: { readonly [k: string]: unknown }
+  /** The network for inputs of dimension `inputDim` and its initial parameters for `seed`. */
+  build(
+    params: Readonly<Record<string, unknown>>,
+    inputDim: number,
+    seed: number
+  ): { readonly net: Network; readonly params0: Params }
+}
+
+/** The finite-width network of eq. 4 (ω = 1/M), initialised from the seed's init stream or a file. */
+export const finiteWidthPlugin: ModelPlugin = {
+  kind: "model",
+  id: "finite-width",
+  description: "f(x) = (1/M) Σ v_i σ(u_i·x̃), u_i ~ N(0, τ0² I), v = 0 (eq. 4)",
+  schema: {
+    type: "object",
+    additionalProperties: false,
+    properties: {
+      width: {
+        type: "integer",
+        minimum: 1,
+        description: "hidden units M (required unless initFile is given)"
+      },
+      initStd: {
+        type: "number",
+        exclusiveMinimum: 0,
+        default: 1,
+        description: "τ0: std of hidden weights and biases at init"
+      },
+      activation: { enum: [...activationIds], default: "silu", description: "σ" },
+      bias: { type: "boolean", default: true, description: "hidden units have a bias" },
+      initFile: {
+        type: "string",
+        minLength: 1,
+        description:
+          "initial weights from a JSON file (the format of gnlab train --init); width then comes from the file"
+      }
+    }
+  },
+  build(p, inputDim, seed) {
+    if (typeof p.initFile === "string") {
+      const init = parseInitFile(readFileSync(p.initFile, "utf8"), p.initFile)
+      if (init.d !== inputDim)
+        throw new Error(
+          `${p.initFile}: hiddenWeights rows have ${init.d} numbers but the data have d = ${inputDim}`
+        )
+      const net = finiteWidth({
+        width: init.width,
+        inputDim,
+        bias: init.hiddenBias !== undefined,
+        activation: p.activation as ActivationId
+      })
+      return {
+        net,
+        params0: {
+          u: assembleHidden(net, init.hiddenWeights, init.hiddenBias),
+          v: Float64Array.from(init.outputWeights)
+        }
+      }
+    }
+    if (typeof p.width !== "number") throw new Error("finite-width: give width (or initFile)")
+    const net = finiteWidth({
+      width: p.width,
+      inputDim,
+      bias: p.bias as boolean,
+      activation: p.activation as ActivationId
+    })
+    const rng = Rng.stream(seed, "init")
+    return { net, params0: initParams(net, p.initStd as number, (k) => rng.normals(k)) }
+  }
+}
+
+/** The mean-field network of eq. 5 by particle quadrature (MC or randomized QMC) of N(0, τ0² I_D). */
+export const meanFieldPlugin: ModelPlugin = {
+  kind: "model",
+  id: "mean-field",
+  description: "f(x) = Σ_j ω_j v_j σ(u_j·x̃), particles of N(0, τ0² I) by quadrature, L2(μ) metric (eq. 5)",
+  schema: {
+    type: "object",
+    additionalProperties: false,
+    required: ["width"],
+    properties: {
+      width: { type: "integer", minimum: 1, description: "number of particles M" },
+      initStd: { type: "number", exclusiveMinimum: 0, default: 1, description: "τ0 of the base measure" },
+      activation: { enum: [...activationIds], default: "silu", description: "σ" },
+      bias: { type: "boolean", default: true, description: "hidden units have a bias" },
+      quadrature: {
+        enum: [...quadratureIds],
+        default: "mc",
+        description: "quadrature rule: Monte Carlo or scrambled Sobol (RQMC)"
+      }
+    }
+  },
+  build(p, inputDim, seed) {
+    const spec = {
+      width: p.width as number,
+      inputDim,
+      bias: p.bias as boolean,
+      activation: p.activation as ActivationId
+    }
+    const mf = meanField(
+      spec,
+      quadratureRules[p.quadrature as QuadratureId],
+      p.initStd as number,
+      Rng.stream(seed, "init")
+    )
+    return { net: mf.net, params0: mf.params0 }
+  }
+}
+
+/** The model plugins of this package. */
+export const modelPlugins: ReadonlyArray<ModelPlugin> = [finiteWidthPlugin, meanFieldPlugin]

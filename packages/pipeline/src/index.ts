@@ -1,0 +1,6 @@
+export type * from "./pipeline.generated.js"
+export * from "./registry.js"
+export * from "./validate.js"
+export * from "./cells.js"
+export * from "./compose.js"
+export * from "./suggest.js"

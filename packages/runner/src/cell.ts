@@ -1,0 +1,228 @@
+/**
+ * Running one cell of a pipeline as an Effect program, in whatever thread it is given:
+ * resolve the plugins, bind the data on the backend (released on success, failure and
+ * interruption), resume from a checkpoint if there is a valid one, record rows on the
+ * schedule, checkpoint every few minutes and on interruption, and write the summary
+ * atomically at the end.
+ */
+import { Compute } from "@gnlab/compute"
+import type { Dataset } from "@gnlab/data-gen"
+import { finiteOrNull, onLogSchedule, type TrajectoryRow } from "@gnlab/metrics"
+import { augmentInputs, halfMeanSquare, predict } from "@gnlab/models"
+import { ENGINE_VERSION, type CellConfig } from "@gnlab/pipeline"
+import {
+  distanceFromInit,
+  isFlowState,
+  trainSteps,
+  type Problem,
+  type StepDiagnostics,
+  type TrainState
+} from "@gnlab/solvers"
+import { Effect, Exit } from "effect"
+import { join } from "node:path"
+import { writeFileAtomic } from "./output.js"
+import { methodPlugin, metricsPlugin, modelPlugin } from "./plugins.js"
+import { openTrajectoryAt, readCheckpoint, removeCheckpoint, resetCell, writeCheckpoint } from "./store.js"
+import { gnlabVersion } from "./version.js"
+
+/** Progress of a running cell (sent at most every ~2 s). */
+export interface CellProgress {
+  readonly iter: number
+  readonly trainLoss: number
+  readonly relLoss: number
+  readonly maxIter: number
+  readonly tol: number
+  readonly elapsedSeconds: number
+}
+
+/** Options of a cell run. */
+export interface CellRunOptions {
+  readonly id: string
+  readonly config: CellConfig
+  readonly dataset: Dataset
+  readonly dir: string
+  /** seconds between periodic checkpoints */
+  readonly checkpointSeconds: number
+  readonly onProgress?: (p: CellProgress) => void
+}
+
+/** The summary of a finished cell (summary.json), a superset of `gnlab train`'s. */
+export interface CellSummary {
+  readonly cellId: string
+  readonly config: CellConfig
+  readonly iterations: number
+  readonly stopReason: "converged" | "maxIter" | "diverged"
+  readonly initialTrainLoss: number
+  readonly finalTrainLoss: number | null
+  readonly finalTestLoss: number | null
+  readonly initialTestLoss: number | null
+  readonly wallSeconds: number
+  readonly rows: number
+  readonly resumed: boolean
+  readonly backend: string
+  readonly engine: string
+  readonly gnlabVersion: string
+}
+
+/** One trajectory row from a step event (shared by `gnlab train` and pipeline cells). */
+export function rowOf(
+  problem: Problem,
+  state: TrainState,
+  diagnostics: StepDiagnostics | undefined,
+  testLoss: number | null,
+  wallSeconds: number
+): TrajectoryRow {
+  // a flow describes A_t at the row's own t (row 0 included); a discrete row the last update's system
+  const flow = isFlowState(state) ? state : undefined
+  const system = flow?.system ?? diagnostics
+  return {
+    iter: state.iter,
+    trainLoss: state.loss,
+    testLoss,
+    sigmaMin: finiteOrNull(system?.sigmaMin),
+    sigmaMax: finiteOrNull(system?.sigmaMax),
+    cond: finiteOrNull(system?.cond),
+    eps: finiteOrNull(system?.eps),
+    gradNorm: Math.sqrt(state.residual.reduce((s, r) => s + r * r, 0)) / state.residual.length,
+    distInit: distanceFromInit(problem, state),
+    stepNorm: finiteOrNull(diagnostics?.stepNorm),
+    wallSeconds,
+    t: flow?.t ?? null,
+    pinvNorm: flow === undefined ? null : finiteOrNull(flow.pinvNorm)
+  }
+}
+
+/** Run (or resume) one cell; its folder ends with summary.json, or a checkpoint if interrupted. */
+export const runCell = Effect.fnUntraced(function* (o: CellRunOptions) {
+  const backend = yield* Compute
+  const { config, dataset: data, dir } = o
+  const { net, params0 } = modelPlugin(config.model.plugin).build(config.model.params, data.d, config.seed)
+  const { method, rules } = methodPlugin(config.method.plugin).create(config.method.params, {
+    nTrain: data.nTrain
+  })
+  const recording = metricsPlugin(config.metrics.plugin).recording(config.metrics.params)
+  const xtTest = augmentInputs(net, data.xTest, data.nTest)
+  const kernels = yield* Effect.acquireRelease(
+    Effect.sync(() =>
+      backend.bind(augmentInputs(net, data.xTrain, data.nTrain), data.nTrain, net.dim, net.spec.activation)
+    ),
+    (k) => Effect.sync(() => k.dispose())
+  )
+  const problem: Problem = { net, kernels, y: data.yTrain }
+  const testLoss = (s: TrainState): number =>
+    halfMeanSquare(predict(backend, net, s.params, xtTest, data.nTest).map((f, a) => f - data.yTest[a]))
+
+  // resume from a valid checkpoint, else start afresh
+  const saved = readCheckpoint(dir, o.id)
+  let start: TrainState
+  let loss0: number
+  let initialTestLoss: number | null = null
+  let elapsed0 = 0
+  if (saved !== undefined) {
+    start = saved.state as TrainState
+    kernels.setHidden(start.params.u) // the kernels must hold the features of the state's weights
+    loss0 = saved.loss0
+    initialTestLoss = saved.initialTestLoss
+    elapsed0 = saved.elapsedSeconds
+  } else {
+    resetCell(dir, { cellId: o.id, engine: ENGINE_VERSION, ...config })
+    start = method.init(problem, params0)
+    loss0 = start.loss
+  }
+  const trajectory = yield* Effect.acquireRelease(
+    Effect.sync(() => openTrajectoryAt(dir, saved?.trajectoryBytes ?? 0, saved?.trajectoryRows ?? 0)),
+    (t) => Effect.sync(() => t.close())
+  )
+  const t0 = performance.now()
+  const elapsed = () => elapsed0 + (performance.now() - t0) / 1000
+  let last: TrainState = start
+  const checkpoint = () => {
+    trajectory.sync()
+    writeCheckpoint(dir, {
+      cellId: o.id,
+      state: last,
+      loss0,
+      initialTestLoss,
+      trajectoryBytes: trajectory.bytes,
+      trajectoryRows: trajectory.rows,
+      elapsedSeconds: elapsed()
+    })
+  }
+  // interrupted: save where we are, so a rerun resumes instead of restarting
+  yield* Effect.addFinalizer((exit) => (Exit.hasInterrupts(exit) ? Effect.sync(checkpoint) : Effect.void))
+
+  const steps = trainSteps(method, problem, start, loss0, rules)
+  let skipFirst = saved !== undefined
+  let lastYield = performance.now()
+  let lastProgress = lastYield
+  let lastCheckpoint = lastYield
+  for (;;) {
+    if (performance.now() - lastYield > 50) {
+      // an interruption point between whole steps (a step and its row are never split)
+      yield* Effect.sleep(0)
+      lastYield = performance.now()
+    }
+    const next = yield* Effect.sync(() => steps.next())
+    if (next.done === true) break
+    const { state, diagnostics, stop } = next.value
+    last = state
+    const now = performance.now()
+    // the state a run resumes from was recorded (if on the schedule) before its checkpoint
+    const resumedState = skipFirst
+    skipFirst = false
+    const record =
+      !resumedState && (stop !== undefined || onLogSchedule(state.iter, recording.recordPerDecade))
+    if (record) {
+      const withTest =
+        stop !== undefined ||
+        (recording.testPerDecade > 0 && onLogSchedule(state.iter, recording.testPerDecade))
+      const row = rowOf(
+        problem,
+        state,
+        diagnostics,
+        withTest ? finiteOrNull(testLoss(state)) : null,
+        elapsed()
+      )
+      if (state.iter === 0) initialTestLoss = row.testLoss
+      trajectory.append(row)
+    }
+    if (now - lastProgress > 2000) {
+      lastProgress = now
+      o.onProgress?.({
+        iter: state.iter,
+        trainLoss: state.loss,
+        relLoss: state.loss / loss0,
+        maxIter: rules.maxIter,
+        tol: rules.tol,
+        elapsedSeconds: elapsed()
+      })
+    }
+    if (stop !== undefined) {
+      trajectory.sync()
+      const summary: CellSummary = {
+        cellId: o.id,
+        config,
+        iterations: state.iter,
+        stopReason: stop,
+        initialTrainLoss: loss0,
+        finalTrainLoss: finiteOrNull(state.loss),
+        finalTestLoss: finiteOrNull(testLoss(state)),
+        initialTestLoss,
+        wallSeconds: elapsed(),
+        rows: trajectory.rows,
+        resumed: saved !== undefined,
+        backend: backend.info.name,
+        engine: ENGINE_VERSION,
+        gnlabVersion
+      }
+      writeFileAtomic(join(dir, "summary.json"), JSON.stringify(summary, null, 2) + "\n")
+      removeCheckpoint(dir)
+      return summary
+    }
+    if (now - lastCheckpoint > o.checkpointSeconds * 1000) {
+      lastCheckpoint = now
+      checkpoint()
+    }
+  }
+  return yield* Effect.die(new Error("training ended without a stop event"))
+})

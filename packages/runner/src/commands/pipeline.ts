@@ -1,0 +1,238 @@
+/**
+ * `gnlab validate | plan | run | plugins | schema`: pipelines from the command line.
+ * An invalid pipeline prints every issue (path, line, column, expected, found) on stderr and
+ * exits with code 2 before anything runs or is written.
+ */
+import { composeSchema, stageKinds, type Cell } from "@gnlab/pipeline"
+import { Console, Effect, Option } from "effect"
+import { Argument, Command, Flag } from "effect/cli"
+import { availableParallelism } from "node:os"
+import { InvalidArgument } from "../errors.js"
+import { cellLabel } from "../progress.js"
+import {
+  defaultResults,
+  estimateSeconds,
+  inShard,
+  loadPipeline,
+  parseShard,
+  runPipeline,
+  statuses
+} from "../pipeline-run.js"
+import { registry } from "../plugins.js"
+
+const file = Argument.String("file").pipe(Argument.withDescription("pipeline JSON file"))
+const out = Flag.optional(
+  Flag.String("out").pipe(Flag.withDescription("results folder (default results/<pipeline name>)"))
+)
+const backend = Flag.optional(
+  Flag.String("backend").pipe(
+    Flag.withDescription("compute backend for every cell (overrides the pipeline's)")
+  )
+)
+const shardFlag = Flag.optional(
+  Flag.String("shard").pipe(Flag.withDescription("I/N: run a deterministic 1/N of the cells"))
+)
+
+const fmt = (s: number): string =>
+  s < 90 ? `${s.toFixed(0)} s` : s < 5400 ? `${(s / 60).toFixed(1)} min` : `${(s / 3600).toFixed(1)} h`
+
+const shardOf = (s: Option.Option<string>) =>
+  Effect.gen(function* () {
+    if (Option.isNone(s)) return undefined
+    const parsed = parseShard(s.value)
+    if (parsed === undefined)
+      return yield* new InvalidArgument({
+        field: "--shard",
+        problem: `expected I/N with 1 ≤ I ≤ N, got "${s.value}"`
+      })
+    return parsed
+  })
+
+/** `gnlab validate FILE` */
+export const validate = Command.make("validate", { file }, ({ file }) =>
+  Effect.gen(function* () {
+    const { pipeline, cells } = yield* loadPipeline(file)
+    yield* Console.log(`${file}: valid — pipeline "${pipeline.name}", ${cells.length} cells`)
+  })
+).pipe(Command.withDescription("Check a pipeline against the DSL and the registered plugins"))
+
+/** `gnlab plan FILE` */
+export const plan = Command.make(
+  "plan",
+  { file, out, backend, shard: shardFlag, json: Flag.Boolean("json").pipe(Flag.withDefault(false)) },
+  (f) =>
+    Effect.gen(function* () {
+      const { pipeline, cells } = yield* loadPipeline(f.file, Option.getOrUndefined(f.backend))
+      const shard = yield* shardOf(f.shard)
+      const results = Option.getOrElse(f.out, () => defaultResults(pipeline))
+      const mine = shard === undefined ? cells : cells.filter((c) => inShard(c, shard))
+      const status = statuses(mine, results)
+      const rows = mine.map((c: Cell) => ({
+        id: c.id,
+        cell: cellLabel(c),
+        status: status.get(c.id)!,
+        estimateSeconds: estimateSeconds(c)
+      }))
+      const pending = rows.filter((r) => r.status !== "done")
+      const cpuSeconds = pending.reduce((s, r) => s + r.estimateSeconds, 0)
+      const cores = availableParallelism()
+      if (f.json) {
+        yield* Console.log(
+          JSON.stringify(
+            { pipeline: pipeline.name, results, cells: rows, pendingCpuSeconds: cpuSeconds },
+            null,
+            2
+          )
+        )
+        return
+      }
+      for (const r of rows)
+        yield* Console.log(
+          `${r.id.slice(0, 12)}  ${r.status.padEnd(8)} ${r.cell.padEnd(44)} ~${fmt(r.estimateSeconds)}`
+        )
+      const count = (s: string) => rows.filter((r) => r.status === s).length
+      yield* Console.log(
+        `${rows.length} cells in ${results}: ${count("done")} done, ${count("pending")} pending, ${count("partial")} partial, ${count("failed")} failed, ${count("corrupt")} corrupt` +
+          ` — rough estimate ${fmt(cpuSeconds)} of CPU, ~${fmt(cpuSeconds / cores)} on ${cores} cores`
+      )
+    })
+).pipe(Command.withDescription("List the cells of a pipeline, which are done, and a rough cost estimate"))
+
+/** `gnlab run FILE` */
+export const run = Command.make(
+  "run",
+  {
+    file,
+    out,
+    backend,
+    shard: shardFlag,
+    concurrency: Flag.Int("concurrency").pipe(
+      Flag.withDescription("cells at once (default: one per core)"),
+      Flag.withDefault(availableParallelism())
+    ),
+    force: Flag.Boolean("force").pipe(
+      Flag.withDescription("recompute cells that are done"),
+      Flag.withDefault(false)
+    ),
+    quiet: Flag.Boolean("quiet").pipe(
+      Flag.withDescription("plain progress lines instead of live bars"),
+      Flag.withDefault(false)
+    ),
+    checkpointMinutes: Flag.Finite("checkpoint-minutes").pipe(
+      Flag.withDescription("minutes between checkpoints of a running cell"),
+      Flag.withDefault(5)
+    )
+  },
+  (f) =>
+    Effect.gen(function* () {
+      const { pipeline, cells } = yield* loadPipeline(f.file, Option.getOrUndefined(f.backend))
+      const shard = yield* shardOf(f.shard)
+      if (!Number.isInteger(f.concurrency) || f.concurrency < 1)
+        return yield* new InvalidArgument({
+          field: "--concurrency",
+          problem: `must be a positive integer, got ${f.concurrency}`
+        })
+      if (!(f.checkpointMinutes > 0))
+        return yield* new InvalidArgument({
+          field: "--checkpoint-minutes",
+          problem: `must be > 0, got ${f.checkpointMinutes}`
+        })
+      const results = Option.getOrElse(f.out, () => defaultResults(pipeline))
+      const outcome = yield* runPipeline(pipeline, cells, {
+        results,
+        concurrency: f.concurrency,
+        shard,
+        force: f.force,
+        quiet: f.quiet,
+        checkpointSeconds: f.checkpointMinutes * 60
+      })
+      yield* Console.log(
+        `${pipeline.name}: ${outcome.computed} computed, ${outcome.skipped} already done, ${outcome.failed.length} failed — results in ${results}/`
+      )
+      if (outcome.failed.length > 0) {
+        for (const x of outcome.failed)
+          yield* Console.error(`failed: ${cellLabel(x.cell)} (${x.cell.id}): ${x.message}`)
+        process.exitCode = 1
+      }
+    })
+).pipe(Command.withDescription("Run the cells of a pipeline that are not done yet"))
+
+/** The plugin reference as Markdown (docs/plugins.md is this output). */
+export function pluginsMarkdown(): string {
+  const out = [
+    "# Plugin reference",
+    "",
+    "Generated by `npx gnlab plugins --markdown` from the registered plugins' parameter schemas — do not edit.",
+    ""
+  ]
+  for (const kind of stageKinds) {
+    const list = registry.plugins.filter((x) => x.kind === kind)
+    if (list.length === 0) continue
+    out.push(`## ${kind}`, "")
+    for (const p of list) {
+      out.push(
+        `### \`${p.id}\``,
+        "",
+        p.description,
+        "",
+        "| parameter | type | default | description |",
+        "| --- | --- | --- | --- |"
+      )
+      const props = (p.schema.properties ?? {}) as Record<string, Record<string, unknown>>
+      const required = new Set((p.schema.required as string[] | undefined) ?? [])
+      for (const [name, s] of Object.entries(props)) {
+        const type = s.enum !== undefined ? (s.enum as unknown[]).join(" \\| ") : String(s.type ?? "")
+        const dflt =
+          s.default !== undefined ? `\`${JSON.stringify(s.default)}\`` : required.has(name) ? "required" : ""
+        out.push(`| \`${name}\` | ${type} | ${dflt} | ${String(s.description ?? "")} |`)
+      }
+      out.push("")
+    }
+  }
+  return out.join("\n")
+}
+
+/** `gnlab plugins` */
+export const plugins = Command.make(
+  "plugins",
+  {
+    json: Flag.Boolean("json").pipe(Flag.withDefault(false)),
+    markdown: Flag.Boolean("markdown").pipe(Flag.withDefault(false))
+  },
+  ({ json, markdown }) =>
+    Effect.gen(function* () {
+      if (json) return yield* Console.log(JSON.stringify(registry.plugins, null, 2))
+      if (markdown) return yield* Console.log(pluginsMarkdown())
+      for (const kind of stageKinds)
+        for (const p of registry.plugins.filter((x) => x.kind === kind)) {
+          yield* Console.log(`${kind} ${p.id}: ${p.description}`)
+          const props = (p.schema.properties ?? {}) as Record<string, Record<string, unknown>>
+          const required = new Set((p.schema.required as string[] | undefined) ?? [])
+          for (const [name, s] of Object.entries(props)) {
+            const type = s.enum !== undefined ? (s.enum as unknown[]).join("|") : String(s.type ?? "")
+            const dflt =
+              s.default !== undefined
+                ? ` (default ${JSON.stringify(s.default)})`
+                : required.has(name)
+                  ? " (required)"
+                  : ""
+            yield* Console.log(
+              `    ${name}: ${type}${dflt}${s.description ? ` — ${String(s.description)}` : ""}`
+            )
+          }
+        }
+    })
+).pipe(
+  Command.withDescription(
+    "List the registered plugins and their parameters (--markdown: the docs/plugins.md reference)"
+  )
+)
+
+/** `gnlab schema` */
+export const schema = Command.make("schema", {}, () =>
+  Console.log(JSON.stringify(composeSchema(registry), null, 2))
+).pipe(
+  Command.withDescription(
+    "Print the pipeline JSON Schema composed from the registered plugins (pipelines/pipeline.schema.json)"
+  )
+)

@@ -1,0 +1,222 @@
+/**
+ * A pipeline file → validated cells → the cells of this shard that are not done → run
+ * concurrently in worker threads, one result folder per cell. Failures are recorded and the
+ * run goes on; interruption checkpoints the running cells.
+ */
+import type { Dataset } from "@gnlab/data-gen"
+import { expandCells, formatIssue, validatePipeline, type Cell, type Pipeline } from "@gnlab/pipeline"
+import { Data, Effect } from "effect"
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs"
+import { join } from "node:path"
+import { parseBackend } from "./backends.js"
+import { InvalidArgument } from "./errors.js"
+import { writeFileAtomic } from "./output.js"
+import { datasetPlugin, registry } from "./plugins.js"
+import { runCellInWorker } from "./pool.js"
+import { eventLog, makeProgress } from "./progress.js"
+import { cellDir, cellStatus, readCheckpoint, resetCell, writeError, type CellStatus } from "./store.js"
+
+/** A pipeline file that does not validate: every issue, one line each. */
+export class PipelineInvalid extends Data.TaggedError("PipelineInvalid")<{
+  readonly file: string
+  readonly lines: ReadonlyArray<string>
+}> {
+  override get message(): string {
+    return this.lines.join("\n")
+  }
+}
+
+/** Read, validate and expand a pipeline file. */
+export const loadPipeline = (file: string, backendOverride?: string) =>
+  Effect.gen(function* () {
+    let text: string
+    try {
+      text = readFileSync(file, "utf8")
+    } catch (e) {
+      return yield* new PipelineInvalid({
+        file,
+        lines: [`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`]
+      })
+    }
+    const v = validatePipeline(text, registry)
+    if (!v.ok) return yield* new PipelineInvalid({ file, lines: v.issues.map((i) => formatIssue(file, i)) })
+    // backend names are checked here (the DSL leaves them to the runner, which knows the backends)
+    const named: Array<[string, string | undefined]> = [
+      ["--backend", backendOverride],
+      ["/backend", v.pipeline.backend],
+      ...v.pipeline.methods.map((m, i): [string, string | undefined] => [`/methods/${i}/backend`, m.backend])
+    ]
+    const bad = named.flatMap(([path, name]) => {
+      if (name === undefined) return []
+      try {
+        parseBackend(name)
+        return []
+      } catch (e) {
+        return [`${file}: ${path}: ${e instanceof InvalidArgument ? e.problem : String(e)}`]
+      }
+    })
+    if (bad.length > 0) return yield* new PipelineInvalid({ file, lines: bad })
+    return { pipeline: v.pipeline, cells: expandCells(v.pipeline, registry, backendOverride) }
+  })
+
+/** `I/N` → [I, N], 1 ≤ I ≤ N. */
+export function parseShard(s: string): readonly [number, number] | undefined {
+  const m = /^(\d+)\/(\d+)$/.exec(s)
+  if (m === null) return undefined
+  const [i, n] = [Number(m[1]), Number(m[2])]
+  return i >= 1 && i <= n ? [i, n] : undefined
+}
+
+/** Whether a cell belongs to shard I of N: by its id, so the split is stable when cells are added. */
+export const inShard = (cell: Cell, [i, n]: readonly [number, number]): boolean =>
+  parseInt(cell.id.slice(0, 8), 16) % n === i - 1
+
+/** The default results folder of a pipeline. */
+export const defaultResults = (p: Pipeline): string => join("results", p.name)
+
+/**
+ * Rough seconds of a cell on this machine's CPU backend (docs/performance.md): GN
+ * ≈ 2N²M/1.8e10 + 2·(N³/3)/4e9 per step and ~200 steps, GD ≈ 3NMD/1e9 per step for all
+ * its steps, RF ≈ one N³ eigendecomposition; plus the test evaluations.
+ */
+export function estimateSeconds(cell: Cell, d = 10): number {
+  const c = cell.config
+  const n = Number(c.dataset.params.nTrain ?? 1000)
+  const m = Number(c.model.params.width ?? 1000)
+  const nTest = Number(c.dataset.params.nTest ?? 10000)
+  const dim = d + 1
+  const maxIter = Number(c.method.params.maxIter ?? 1000)
+  const features = (3 * n * m * dim) / 1e9
+  const rows = 10 + 20 * Math.log10(Math.max(10, maxIter))
+  const tests = (rows * nTest * m * dim) / 1e9
+  switch (c.method.plugin) {
+    case "gn":
+      return Math.min(maxIter, 200) * ((2 * n * n * m) / 1.8e10 + (2 * n ** 3) / 3 / 4e9 + features) + tests
+    case "rf":
+      return (10 * n ** 3) / 1e9 + (n * n * m) / 1.8e10 + tests
+    default:
+      return maxIter * features + tests
+  }
+}
+
+/** The status of every cell of a pipeline in a results folder. */
+export const statuses = (cells: ReadonlyArray<Cell>, results: string): Map<string, CellStatus> =>
+  new Map(cells.map((c) => [c.id, cellStatus(results, c.id)]))
+
+/** Options of `gnlab run`. */
+export interface RunOptions {
+  readonly results: string
+  readonly concurrency: number
+  readonly shard: readonly [number, number] | undefined
+  readonly force: boolean
+  readonly quiet: boolean
+  readonly checkpointSeconds: number
+}
+
+/** What a run did. */
+export interface RunOutcome {
+  readonly total: number
+  readonly skipped: number
+  readonly computed: number
+  readonly failed: ReadonlyArray<{ readonly cell: Cell; readonly message: string }>
+}
+
+/** Run the cells of a pipeline that are not done (or all with --force). */
+export const runPipeline = (pipeline: Pipeline, cells: ReadonlyArray<Cell>, o: RunOptions) =>
+  Effect.gen(function* () {
+    mkdirSync(join(o.results, "cells"), { recursive: true })
+    // the index every shard writes identically: the report reads labels and sweep points from it
+    writeFileAtomic(join(o.results, "pipeline.json"), JSON.stringify(pipeline, null, 2) + "\n")
+    writeFileAtomic(
+      join(o.results, "cells.json"),
+      JSON.stringify(
+        cells.map((c) => ({
+          id: c.id,
+          label: c.label,
+          point: c.point,
+          seed: c.config.seed,
+          method: c.config.method.plugin
+        })),
+        null,
+        2
+      ) + "\n"
+    )
+    const mine = o.shard === undefined ? cells : cells.filter((c) => inShard(c, o.shard!))
+    const todo = mine.filter((c) => o.force || cellStatus(o.results, c.id) !== "done")
+    const log = eventLog(o.results)
+    log({
+      event: "run-start",
+      pipeline: pipeline.name,
+      cells: cells.length,
+      shard: o.shard?.join("/") ?? null,
+      todo: todo.length
+    })
+    const progress = makeProgress(todo.length, o.quiet, log)
+    // data are generated once per distinct (dataset, seed) and shared by the cells using them
+    const data = new Map<string, Dataset>()
+    const dataOf = (cell: Cell): Dataset => {
+      let d = data.get(cell.dataKey)
+      if (d === undefined) {
+        d = datasetPlugin(cell.config.dataset.plugin).load(cell.config.dataset.params, cell.config.seed)
+        data.set(cell.dataKey, d)
+      }
+      return d
+    }
+    const failed: Array<{ cell: Cell; message: string }> = []
+    const runOne = (cell: Cell) =>
+      Effect.gen(function* () {
+        const dir = cellDir(o.results, cell.id)
+        if (o.force) resetCell(dir, cell.config)
+        rmSync(join(dir, "error.json"), { force: true })
+        const resumed = existsSync(dir) && readCheckpoint(dir, cell.id) !== undefined
+        const t0 = performance.now()
+        progress.cellStarted(cell, resumed)
+        const dataset = yield* Effect.try({
+          try: () => dataOf(cell),
+          catch: (e) => e as Error
+        }).pipe(Effect.catch((e: Error) => Effect.sync(() => e)))
+        if (dataset instanceof Error) {
+          mkdirSync(dir, { recursive: true })
+          writeError(dir, dataset)
+          failed.push({ cell, message: dataset.message })
+          progress.cellFinished(cell, { status: "failed", seconds: 0, detail: dataset.message })
+          return
+        }
+        yield* runCellInWorker(
+          { id: cell.id, config: cell.config, dataset, dir, checkpointSeconds: o.checkpointSeconds },
+          (p) => progress.cellProgress(cell, p)
+        ).pipe(
+          Effect.matchEffect({
+            onSuccess: (s) =>
+              Effect.sync(() =>
+                progress.cellFinished(cell, {
+                  status: s.stopReason,
+                  seconds: (performance.now() - t0) / 1000,
+                  detail: `${s.iterations} updates, train ${s.finalTrainLoss?.toExponential(2)}, test ${s.finalTestLoss?.toExponential(3)}`
+                })
+              ),
+            onFailure: (e) =>
+              Effect.sync(() => {
+                mkdirSync(dir, { recursive: true })
+                writeError(dir, { message: e.message, stack: e.stack })
+                failed.push({ cell, message: e.message })
+                progress.cellFinished(cell, {
+                  status: "failed",
+                  seconds: (performance.now() - t0) / 1000,
+                  detail: e.message
+                })
+              })
+          })
+        )
+      })
+    yield* Effect.forEach(todo, runOne, { concurrency: o.concurrency, discard: true }).pipe(
+      Effect.ensuring(Effect.sync(() => progress.stop()))
+    )
+    log({ event: "run-end", computed: todo.length - failed.length, failed: failed.length })
+    return {
+      total: mine.length,
+      skipped: mine.length - todo.length,
+      computed: todo.length - failed.length,
+      failed
+    } satisfies RunOutcome
+  })
