@@ -9,7 +9,7 @@ import { backendLayerFor } from "./cell-backend.js"
 import { runCell, type CellRunOptions } from "./cell.js"
 
 /** The job a worker receives. */
-export type CellJob = Omit<CellRunOptions, "onProgress">
+export type CellJob = Omit<CellRunOptions, "onProgress" | "onRow">
 
 /** Messages from a worker. */
 export type WorkerMessage =

@@ -44,6 +44,10 @@ export interface CellRunOptions {
   /** seconds between periodic checkpoints */
   readonly checkpointSeconds: number
   readonly onProgress?: (p: CellProgress) => void
+  /** called with every recorded row */
+  readonly onRow?: (row: TrajectoryRow) => void
+  /** fields added to summary.json (e.g. the flags of `gnlab train`) */
+  readonly extraSummary?: Readonly<Record<string, unknown>>
 }
 
 /** The summary of a finished cell (summary.json), a superset of `gnlab train`'s. */
@@ -170,12 +174,14 @@ export const runCell = Effect.fnUntraced(function* (o: CellRunOptions) {
     // the state a run resumes from was recorded (if on the schedule) before its checkpoint
     const resumedState = skipFirst
     skipFirst = false
+    // a flow's states are its output times (already a log grid in t): every one is recorded
+    const flow = isFlowState(state)
     const record =
-      !resumedState && (stop !== undefined || onLogSchedule(state.iter, recording.recordPerDecade))
+      !resumedState && (stop !== undefined || flow || onLogSchedule(state.iter, recording.recordPerDecade))
     if (record) {
       const withTest =
         stop !== undefined ||
-        (recording.testPerDecade > 0 && onLogSchedule(state.iter, recording.testPerDecade))
+        (recording.testPerDecade > 0 && (flow || onLogSchedule(state.iter, recording.testPerDecade)))
       const row = rowOf(
         problem,
         state,
@@ -185,6 +191,7 @@ export const runCell = Effect.fnUntraced(function* (o: CellRunOptions) {
       )
       if (state.iter === 0) initialTestLoss = row.testLoss
       trajectory.append(row)
+      o.onRow?.(row)
     }
     if (now - lastProgress > 2000) {
       lastProgress = now
@@ -200,6 +207,7 @@ export const runCell = Effect.fnUntraced(function* (o: CellRunOptions) {
     if (stop !== undefined) {
       trajectory.sync()
       const summary: CellSummary = {
+        ...o.extraSummary,
         cellId: o.id,
         config,
         iterations: state.iter,

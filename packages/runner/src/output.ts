@@ -1,9 +1,8 @@
 /**
- * Writing a run's files: trajectory.jsonl streamed row by row, summary.json written
- * atomically (temp file, fsync, rename) so a summary is either complete or absent.
+ * Atomic file writes (temp file, fsync, rename): a summary or checkpoint is either complete
+ * or absent, never half-written.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from "node:fs"
-import { join } from "node:path"
+import { closeSync, fsyncSync, openSync, renameSync, writeSync } from "node:fs"
 
 /** Write `text` to `path` atomically. */
 export function writeFileAtomic(path: string, text: string | Uint8Array): void {
@@ -16,26 +15,4 @@ export function writeFileAtomic(path: string, text: string | Uint8Array): void {
     closeSync(fd)
   }
   renameSync(tmp, path)
-}
-
-/** An open trajectory file: append rows, close at the end (also on interruption). */
-export interface TrajectoryWriter {
-  append(row: object): void
-  close(): void
-}
-
-/** Create `dir` and open `dir/trajectory.jsonl` for streaming rows. */
-export function openTrajectory(dir: string): TrajectoryWriter {
-  mkdirSync(dir, { recursive: true })
-  const fd = openSync(join(dir, "trajectory.jsonl"), "w")
-  let open = true
-  return {
-    append(row) {
-      writeSync(fd, JSON.stringify(row) + "\n")
-    },
-    close() {
-      if (open) closeSync(fd)
-      open = false
-    }
-  }
 }

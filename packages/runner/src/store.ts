@@ -66,10 +66,24 @@ export function cellStatus(results: string, id: string): CellStatus {
     : "pending"
 }
 
-/** Empty a cell folder (corrupt, --force, or an unusable checkpoint) and write cell.json. */
+/** The files a cell folder holds (nothing else in the folder is touched). */
+const cellFiles = [
+  "cell.json",
+  "trajectory.jsonl",
+  "summary.json",
+  "checkpoint.json",
+  "checkpoint.bin",
+  "error.json"
+]
+
+/**
+ * Clear a cell folder (corrupt, --force, or an unusable checkpoint) and write cell.json.
+ * Only the cell's own files are removed: `gnlab train --out DIR` may point at a folder with
+ * other files in it.
+ */
 export function resetCell(dir: string, config: unknown): void {
-  rmSync(dir, { recursive: true, force: true })
   mkdirSync(dir, { recursive: true })
+  for (const f of cellFiles) rmSync(join(dir, f), { force: true })
   writeFileAtomic(join(dir, "cell.json"), JSON.stringify(config, null, 2) + "\n")
 }
 

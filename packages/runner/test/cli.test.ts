@@ -36,7 +36,7 @@ describe("gnlab train", () => {
         "gnlabVersion"
       ])
     )
-    expect(s.config).toMatchObject({ method: "gn", nTrain: 30, width: 40, lr: 10, tol: 1e-8, seed: 3 })
+    expect(s.trainConfig).toMatchObject({ method: "gn", nTrain: 30, width: 40, lr: 10, tol: 1e-8, seed: 3 })
     expect(s.stopReason).toBe("converged")
     expect(s.finalTrainLoss).toBeLessThanOrEqual(1e-8 * s.initialTrainLoss)
     expect(s.backend).toBe("cpu")

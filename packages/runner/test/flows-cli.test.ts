@@ -66,7 +66,7 @@ describe("gnlab train --method gn-flow | gradient-flow", () => {
     )
     expect(r.code).toBe(0)
     const s = JSON.parse(r.stdout)
-    expect(s.config).toMatchObject({
+    expect(s.trainConfig).toMatchObject({
       method: "gn-flow",
       model: "finite",
       quadrature: null,
@@ -139,7 +139,7 @@ describe("gnlab train --method gn-flow | gradient-flow", () => {
     )
     expect(mf.code).toBe(0)
     const s = JSON.parse(mf.stdout)
-    expect(s.config).toMatchObject({
+    expect(s.trainConfig).toMatchObject({
       model: "mean-field",
       quadrature: "rqmc",
       lr: 10,

@@ -6,7 +6,6 @@ import { InvalidFile, parseDataFile, parseInitFile } from "@gnlab/data-gen"
 import { Console, Effect, Layer, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { readFileSync } from "node:fs"
-import { join } from "node:path"
 import {
   backendLayer,
   parseBackend,
@@ -16,7 +15,6 @@ import {
   precisionWarnings
 } from "../backends.js"
 import { InvalidArgument } from "../errors.js"
-import { openTrajectory, writeFileAtomic } from "../output.js"
 import { defaultLr, defaultMaxIter, resolveTrainConfig } from "../train-config.js"
 import { runTraining } from "../train-run.js"
 
@@ -202,24 +200,18 @@ export const train = Command.make("train", trainFlags, (f) =>
     // the backend before anything is written: an unavailable one ends the command here
     const compute = yield* Layer.build(backendLayer(backend))
     const outDir = value(f.out)
-    const writer =
-      outDir === undefined
-        ? undefined
-        : yield* Effect.acquireRelease(
-            Effect.sync(() => openTrajectory(outDir)),
-            (w) => Effect.sync(() => w.close())
-          )
     const progress = (r: { iter: number; trainLoss: number; wallSeconds: number }) =>
       process.stderr.write(
         `${cfg.method} iter ${r.iter}  train loss ${r.trainLoss.toExponential(3)}  ${r.wallSeconds.toFixed(1)} s\n`
       )
-    const result = yield* runTraining(cfg, files, {
-      onRow: (row) => writer?.append(row),
-      onProgress: f.quiet ? undefined : progress
-    }).pipe(Effect.provideContext(compute))
+    // trajectory.jsonl is streamed into --out (or a temporary folder) and summary.json written at the end
+    const result = yield* runTraining(
+      cfg,
+      files,
+      { onProgress: f.quiet ? undefined : progress },
+      outDir
+    ).pipe(Effect.provideContext(compute))
     for (const w of precisionAfterRun(precision, result.rows)) process.stderr.write(`gnlab: warning: ${w}\n`)
-    if (outDir !== undefined)
-      writeFileAtomic(join(outDir, "summary.json"), JSON.stringify(result.summary, null, 2) + "\n")
     const s = result.summary
     if (f.json) yield* Console.log(JSON.stringify(s))
     else
