@@ -14,9 +14,10 @@ esbuild="$root/node_modules/.bin/esbuild"
 rm -rf "$kit"
 mkdir -p "$kit/node_modules/webgpu/dist/linux-x64" "$kit/lib"
 bundle() {
-  # native and Node-binding packages stay outside; CommonJS inside an ES module needs `require`
+  # native and Node-binding packages stay outside; CommonJS inside an ES module needs `require`;
+  # the report (Vega, resvg's native binary) is loaded by `gnlab report` only and is left out
   "$esbuild" "$1" --bundle --platform=node --format=esm --target=node20 --log-level=warning \
-    --conditions=gnlab-source --main-fields=module,main \
+    --conditions=gnlab-source --main-fields=module,main --external:@gnlab/report \
     --external:webgpu --external:@tensorflow/tfjs-backend-wasm \
     --external:@tensorflow/tfjs-node --external:@tensorflow/tfjs-node-gpu \
     --banner:js="import { createRequire as __gnlabRequire } from 'node:module'; const require = __gnlabRequire(import.meta.url);" \

@@ -1,3 +1,7 @@
 export * from "./schedule.js"
 export * from "./trajectory.js"
 export * from "./plugins.js"
+export * from "./stats.js"
+export * from "./aggregate.js"
+export * from "./rate.js"
+export * from "./features.js"

@@ -54,7 +54,20 @@ export const trajectoryPlugin: MetricsPlugin = {
 }
 
 const field = {
-  enum: ["trainLoss", "testLoss", "sigmaMin", "sigmaMax", "cond", "eps", "gradNorm", "distInit", "stepNorm"]
+  enum: [
+    "trainLoss",
+    "testLoss",
+    "sigmaMin",
+    "sigmaMax",
+    "cond",
+    "eps",
+    "gradNorm",
+    "distInit",
+    "stepNorm",
+    "pinvNorm",
+    "teacherDistance",
+    "initDistance"
+  ]
 }
 const finalField = { enum: ["finalTrainLoss", "finalTestLoss", "iterations", "wallSeconds"] }
 const paramPath = { type: "string", pattern: "^(dataset|model|method|metrics)\\.[A-Za-z][A-Za-z0-9]*$" }

@@ -30,6 +30,12 @@ export interface TrajectoryRow {
    */
   readonly t?: number | null
   readonly pinvNorm?: number | null
+  /**
+   * Feature learning (features.ts), when the run records them: mass-weighted cosine distance
+   * of the hidden units to the nearest teacher unit and to their initial values, in [0, 2].
+   */
+  readonly teacherDistance?: number | null
+  readonly initDistance?: number | null
 }
 
 /** Field order of a row (for tables and docs). */
@@ -46,7 +52,9 @@ export const trajectoryFields = [
   "stepNorm",
   "wallSeconds",
   "t",
-  "pinvNorm"
+  "pinvNorm",
+  "teacherDistance",
+  "initDistance"
 ] as const
 
 /** JSON has no Infinity/NaN: write them as null (a cond of a singular A is Infinity). */

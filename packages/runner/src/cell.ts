@@ -6,8 +6,15 @@
  * atomically at the end.
  */
 import { Compute } from "@gnlab/compute"
-import type { Dataset } from "@gnlab/data-gen"
-import { finiteOrNull, onLogSchedule, type TrajectoryRow } from "@gnlab/metrics"
+import { drawTeacher, type Dataset } from "@gnlab/data-gen"
+import {
+  finiteOrNull,
+  initDistance,
+  onLogSchedule,
+  teacherDistance,
+  teacherUnits,
+  type TrajectoryRow
+} from "@gnlab/metrics"
 import { augmentInputs, halfMeanSquare, predict } from "@gnlab/models"
 import { ENGINE_VERSION, type CellConfig } from "@gnlab/pipeline"
 import {
@@ -68,13 +75,18 @@ export interface CellSummary {
   readonly gnlabVersion: string
 }
 
-/** One trajectory row from a step event (shared by `gnlab train` and pipeline cells). */
+/**
+ * One trajectory row from a step event. `teacher` (the teacher's units, K × D, when the data
+ * come from a teacher) adds the feature-learning distances of the hidden units to the
+ * teacher's units and to their initial values.
+ */
 export function rowOf(
   problem: Problem,
   state: TrainState,
   diagnostics: StepDiagnostics | undefined,
   testLoss: number | null,
-  wallSeconds: number
+  wallSeconds: number,
+  teacher?: Float64Array
 ): TrajectoryRow {
   // a flow describes A_t at the row's own t (row 0 included); a discrete row the last update's system
   const flow = isFlowState(state) ? state : undefined
@@ -92,7 +104,10 @@ export function rowOf(
     stepNorm: finiteOrNull(diagnostics?.stepNorm),
     wallSeconds,
     t: flow?.t ?? null,
-    pinvNorm: flow === undefined ? null : finiteOrNull(flow.pinvNorm)
+    pinvNorm: flow === undefined ? null : finiteOrNull(flow.pinvNorm),
+    teacherDistance:
+      teacher === undefined ? null : finiteOrNull(teacherDistance(teacher, state.params.u, state.params.v)),
+    initDistance: finiteOrNull(initDistance(state.params.u, state.params0.u, state.params.v))
   }
 }
 
@@ -113,6 +128,12 @@ export const runCell = Effect.fnUntraced(function* (o: CellRunOptions) {
     (k) => Effect.sync(() => k.dispose())
   )
   const problem: Problem = { net, kernels, y: data.yTrain }
+  // the teacher's units, for the feature-learning distances (teacher–student data only)
+  const dp = config.dataset.params
+  const teacher =
+    config.dataset.plugin === "teacher-student"
+      ? teacherUnits(drawTeacher(config.seed, dp.d as number, dp.teacherWidth as number), net.spec.bias)
+      : undefined
   const testLoss = (s: TrainState): number =>
     halfMeanSquare(predict(backend, net, s.params, xtTest, data.nTest).map((f, a) => f - data.yTest[a]))
 
@@ -187,7 +208,8 @@ export const runCell = Effect.fnUntraced(function* (o: CellRunOptions) {
         state,
         diagnostics,
         withTest ? finiteOrNull(testLoss(state)) : null,
-        elapsed()
+        elapsed(),
+        teacher
       )
       if (state.iter === 0) initialTestLoss = row.testLoss
       trajectory.append(row)

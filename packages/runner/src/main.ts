@@ -7,12 +7,15 @@ import { Effect } from "effect"
 import { CliOutput, Command } from "effect/cli"
 import { plan, plugins, run, schema, validate } from "./commands/pipeline.js"
 import { backends } from "./commands/backends.js"
+import { report } from "./commands/report.js"
+import { status } from "./commands/status.js"
+import { submit } from "./commands/submit.js"
 import { train } from "./commands/train.js"
 import { gnlabVersion } from "./version.js"
 
 const gnlab = Command.make("gnlab").pipe(
   Command.withDescription("Gauss–Newton vs gradient descent on over-parameterized networks"),
-  Command.withSubcommands([train, backends, validate, plan, run, plugins, schema])
+  Command.withSubcommands([train, backends, validate, plan, run, submit, status, report, plugins, schema])
 )
 
 /** Exit code of invalid input. */

@@ -121,26 +121,29 @@ export interface RunOutcome {
   readonly failed: ReadonlyArray<{ readonly cell: Cell; readonly message: string }>
 }
 
+/**
+ * The index of a results folder: the pipeline and every cell's id, label, sweep point and
+ * seed (the report and `gnlab status` read it). Every shard, and `gnlab submit`, writes it
+ * identically, so concurrent writers agree.
+ */
+export function writeResultsIndex(results: string, pipeline: Pipeline, cells: ReadonlyArray<Cell>): void {
+  mkdirSync(join(results, "cells"), { recursive: true })
+  writeFileAtomic(join(results, "pipeline.json"), JSON.stringify(pipeline, null, 2) + "\n")
+  const index = cells.map((c) => ({
+    id: c.id,
+    label: c.label,
+    point: c.point,
+    seed: c.config.seed,
+    method: c.config.method.plugin
+  }))
+  writeFileAtomic(join(results, "cells.json"), JSON.stringify(index, null, 2) + "\n")
+}
+
 /** Run the cells of a pipeline that are not done (or all with --force). */
 export const runPipeline = (pipeline: Pipeline, cells: ReadonlyArray<Cell>, o: RunOptions) =>
   Effect.gen(function* () {
     mkdirSync(join(o.results, "cells"), { recursive: true })
-    // the index every shard writes identically: the report reads labels and sweep points from it
-    writeFileAtomic(join(o.results, "pipeline.json"), JSON.stringify(pipeline, null, 2) + "\n")
-    writeFileAtomic(
-      join(o.results, "cells.json"),
-      JSON.stringify(
-        cells.map((c) => ({
-          id: c.id,
-          label: c.label,
-          point: c.point,
-          seed: c.config.seed,
-          method: c.config.method.plugin
-        })),
-        null,
-        2
-      ) + "\n"
-    )
+    writeResultsIndex(o.results, pipeline, cells)
     const mine = o.shard === undefined ? cells : cells.filter((c) => inShard(c, o.shard!))
     const todo = mine.filter((c) => o.force || cellStatus(o.results, c.id) !== "done")
     const log = eventLog(o.results)

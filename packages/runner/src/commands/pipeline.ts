@@ -8,6 +8,7 @@ import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { availableParallelism } from "node:os"
 import { InvalidArgument } from "../errors.js"
+import { writeReportFor } from "./report.js"
 import { cellLabel } from "../progress.js"
 import {
   defaultResults,
@@ -149,6 +150,11 @@ export const run = Command.make(
       yield* Console.log(
         `${pipeline.name}: ${outcome.computed} computed, ${outcome.skipped} already done, ${outcome.failed.length} failed — results in ${results}/`
       )
+      // the report of what the folder holds now; a shard leaves it to the last step (gnlab report, or submit's report job)
+      if (shard === undefined)
+        yield* writeReportFor(results, undefined).pipe(
+          Effect.catch((e) => Console.error(`gnlab: no report: ${e.message}`))
+        )
       if (outcome.failed.length > 0) {
         for (const x of outcome.failed)
           yield* Console.error(`failed: ${cellLabel(x.cell)} (${x.cell.id}): ${x.message}`)

@@ -1,0 +1,7 @@
+export * from "./results.js"
+export * from "./figures.js"
+export * from "./tables.js"
+export * from "./document.js"
+export * from "./render.js"
+export * from "./report.js"
+export { fontFamily, fontFiles, fontMetrics } from "./font.js"

@@ -1,0 +1,177 @@
+/**
+ * `curves` (paper Fig. 1, Fig. 4 right): a trajectory field vs iteration, a line per method
+ * (or per value of `color`, methods then dashed), mean and 95% band over seeds; a column of
+ * panels per `facet` value and a row per field.
+ */
+import { aggregateTrajectories, type TrajectoryRow } from "@gnlab/metrics"
+import { fieldLabel, paramSymbol, sequentialColors, valueText } from "../labels.js"
+import type { CellResult, PlotDeclaration, ResultsFolder } from "../results.js"
+import {
+  axisFor,
+  capitalize,
+  compareValues,
+  exclusionNotes,
+  finished,
+  meanDomain,
+  methodOrder,
+  methodScale,
+  nothingYet,
+  panelled,
+  panelOf,
+  paramValue,
+  strokeLegend,
+  type Figure
+} from "./shared.js"
+
+export function curvesFigure(
+  plot: PlotDeclaration,
+  p: Record<string, unknown>,
+  folder: ResultsFolder
+): Figure {
+  const fields = p.y as string[]
+  const [logX, logY] = [p.logX as boolean, p.logY as boolean]
+  const facet = p.facet as string | undefined
+  const color = p.color as string | undefined
+  const methods = methodOrder(folder)
+  const done = folder.cells.filter(finished)
+  const title = plot.title ?? capitalize(`${fields.map(fieldLabel).join(", ")} vs iteration`)
+  const caption =
+    `Mean over seeds (geometric mean on log axes) with the 95% Student-t confidence band over seeds` +
+    ` (computed on log values for log axes); a dot marks the end of training (convergence or the iteration cap) of the` +
+    ` longest run, and runs that stopped earlier are held at their last value. Seeds are aligned on the recorded` +
+    ` log-iteration grid, interpolating in log-iteration where one seed skipped a row. The y range follows the means;` +
+    ` wider bands are cut at the panel's edges.` +
+    (logX ? " Iteration 0 (the initialisation) is not on the log axis." : "")
+  const base = { id: plot.id, plugin: plot.plugin, title, caption }
+  if (done.length === 0) return { ...base, missing: nothingYet(folder.cells), notes: [] }
+  const panels = panelOf(folder, [color], facet)
+  const multiMethod = new Set(done.map((c) => c.entry.label)).size > 1
+  const series = (c: CellResult) => (color === undefined ? c.entry.label : valueText(paramValue(c, color)))
+  const groups = new Map<
+    string,
+    { field: string; panel: string; series: string; method: string; cells: CellResult[] }
+  >()
+  for (const field of fields)
+    for (const c of done) {
+      const key = JSON.stringify([field, panels.label(c), series(c), c.entry.label])
+      const g = groups.get(key) ?? {
+        field,
+        panel: panels.label(c),
+        series: series(c),
+        method: c.entry.label,
+        cells: []
+      }
+      g.cells.push(c)
+      groups.set(key, g)
+    }
+  const values: Array<Record<string, unknown>> = []
+  for (const g of groups.values()) {
+    const band = aggregateTrajectories(
+      g.cells.map((c) => c.rows.map((r) => ({ iter: r.iter, value: fieldOf(r, g.field) }))),
+      logY
+    ).filter((b) => !logX || b.iter > 0)
+    band.forEach((b, i) =>
+      values.push({
+        quantity: fieldLabel(g.field),
+        panel: g.panel,
+        series: g.series,
+        method: g.method,
+        iter: b.iter,
+        center: b.center,
+        lo: b.lo,
+        hi: b.hi,
+        // the band where there are two seeds or more, else collapsed onto the mean
+        bandLo: b.lo ?? b.center,
+        bandHi: b.hi ?? b.center,
+        seeds: b.n,
+        end: i === band.length - 1
+      })
+    )
+  }
+  if (values.length === 0)
+    return {
+      ...base,
+      missing: `The finished cells record no ${fields.join(" or ")} (${fields.includes("sigmaMin") ? "σ* is recorded by GN and RF, not GD" : "null in every row"}).`,
+      notes: exclusionNotes(folder.cells)
+    }
+  const seriesOrder =
+    color === undefined
+      ? methods.map((m) => m.label).filter((l) => values.some((v) => v.series === l))
+      : [...new Set(done.map((c) => paramValue(c, color)))].sort(compareValues).map(valueText)
+  const colorScale =
+    color === undefined
+      ? methodScale(methods.filter((m) => seriesOrder.includes(m.label)))
+      : { domain: seriesOrder, range: sequentialColors(seriesOrder.length) }
+  const colorEnc = {
+    field: "series",
+    type: "nominal",
+    title: color === undefined ? "method" : paramSymbol(color),
+    scale: colorScale,
+    sort: seriesOrder,
+    legend: strokeLegend
+  }
+  const dash =
+    color !== undefined && multiMethod
+      ? {
+          strokeDash: { field: "method", type: "nominal", title: "method", sort: methods.map((m) => m.label) }
+        }
+      : {}
+  const detail = color !== undefined && multiMethod ? { detail: { field: "method" } } : {}
+  const x = {
+    field: "iter",
+    type: "quantitative",
+    ...axisFor(
+      "iteration k (updates)",
+      logX,
+      values.map((v) => v.iter as number)
+    )
+  }
+  const quantities = fields.map(fieldLabel).filter((q) => values.some((v) => v.quantity === q))
+  // one row of panels per quantity, each with its own y axis
+  const layerOf = (quantity: string | undefined) => {
+    const mine = values.filter((v) => v.quantity === quantity)
+    const centers = mine.map((v) => v.center as number)
+    const yAxis = axisFor(quantity ?? "", logY, centers, undefined, meanDomain(centers, logY))
+    const y = { field: "center", type: "quantitative", ...yAxis }
+    return [
+      {
+        mark: { type: "area", opacity: 0.2, interpolate: "linear", clip: true },
+        encoding: {
+          x,
+          y: { field: "bandLo", type: "quantitative", scale: yAxis.scale, axis: yAxis.axis },
+          y2: { field: "bandHi" },
+          color: colorEnc,
+          ...detail
+        }
+      },
+      { mark: { type: "line", strokeWidth: 2, clip: true }, encoding: { x, y, color: colorEnc, ...dash } },
+      {
+        transform: [{ filter: "datum.end" }],
+        mark: { type: "point", filled: true, size: 36, opacity: 1 },
+        encoding: {
+          x,
+          y,
+          color: colorEnc,
+          tooltip: [
+            { field: "series", title: color === undefined ? "method" : paramSymbol(color) },
+            { field: "method", title: "method" },
+            { field: "iter", title: "last iteration" },
+            { field: "center", title: "value", format: ".3e" },
+            { field: "seeds", title: "seeds" }
+          ]
+        }
+      }
+    ]
+  }
+  const spec = panelled(plot.title ?? title, values, { field: "panel", order: panels.order(done) }, layerOf, {
+    field: "quantity",
+    order: quantities
+  })
+  return { ...base, spec, notes: exclusionNotes(folder.cells) }
+}
+
+/** A trajectory field of a row (null when absent). */
+function fieldOf(r: TrajectoryRow, field: string): number | null {
+  const v = (r as unknown as Record<string, unknown>)[field]
+  return typeof v === "number" ? v : null
+}

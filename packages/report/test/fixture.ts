@@ -1,0 +1,244 @@
+/**
+ * Small results folders built in code, in the store's format (docs/pipelines.md): a
+ * pipeline.json, cells.json and, per cell, what `gnlab run` leaves for its state (done with
+ * a stop reason, failed, running, corrupt, or nothing yet). Trajectories are synthetic
+ * curves on the recording schedule, so tests know what the figures should show.
+ */
+import { logScheduleUpTo, type TrajectoryRow } from "@gnlab/metrics"
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import type { CellState, PlotDeclaration } from "../src/index.js"
+
+/** A cell of a fixture. */
+export interface FixtureCell {
+  readonly method: string
+  readonly label: string
+  readonly point: Record<string, unknown>
+  readonly seed: number
+  readonly state: CellState
+  /** the final test loss (done cells) */
+  readonly testLoss?: number
+  /** the last iteration (default 200) */
+  readonly iterations?: number
+}
+
+/** A deterministic pseudo-random number in [0, 1) from integers. */
+export const hash01 = (...xs: number[]): number => {
+  let h = 2166136261
+  for (const x of xs) h = Math.imul(h ^ Math.round(x * 1000), 16777619) >>> 0
+  h = Math.imul(h ^ (h >>> 15), 2246822507) >>> 0
+  return (h >>> 8) / 16777216
+}
+
+/** Rows of a synthetic run: losses decaying from 0.1 towards `final`, σ* growing (GN, RF) or null (GD). */
+export function syntheticRows(c: FixtureCell, last: number): TrajectoryRow[] {
+  const final = c.testLoss ?? 1e-3
+  const iters = [...new Set([...logScheduleUpTo(last), last])]
+  return iters.map((iter, i) => {
+    const t = Math.min(1, Math.log10(iter + 1) / Math.log10(last + 1))
+    const sigma =
+      c.method === "gd" || iter === 0 ? null : 1e-6 * (1 + Number(c.point["model.initStd"] ?? 1)) * (1 + t)
+    return {
+      iter,
+      trainLoss: 0.1 * 1e-8 ** t * (1 + 0.2 * hash01(c.seed, iter)),
+      testLoss: i % 2 === 0 || iter === last ? 0.1 * (final / 0.1) ** t : null,
+      sigmaMin: sigma,
+      sigmaMax: sigma === null ? null : 0.1,
+      cond: sigma === null ? null : 0.1 / sigma,
+      eps: sigma,
+      gradNorm: 0.03 * (1 - t) + 1e-6,
+      distInit: 10 * t,
+      stepNorm: iter === 0 ? null : 0.1,
+      wallSeconds: 0.01 * iter
+    }
+  })
+}
+
+/** Write a results folder; returns its path. */
+export function writeFixture(options: {
+  readonly name: string
+  readonly plots: ReadonlyArray<PlotDeclaration>
+  readonly cells: ReadonlyArray<FixtureCell>
+  readonly title?: string
+}): string {
+  const dir = mkdtempSync(join(tmpdir(), "gnlab-report-"))
+  const methods = [...new Map(options.cells.map((c) => [c.label, c.method])).entries()].map(
+    ([label, plugin]) => ({
+      plugin,
+      label
+    })
+  )
+  const seeds = [...new Set(options.cells.map((c) => c.seed))]
+  const pipeline = {
+    name: options.name,
+    description: `fixture ${options.name}`,
+    dataset: { plugin: "teacher-student", params: { nTrain: 100 } },
+    model: { plugin: "finite-width", params: { width: 100 } },
+    methods,
+    seeds,
+    report: { ...(options.title === undefined ? {} : { title: options.title }), plots: options.plots }
+  }
+  writeFileSync(join(dir, "pipeline.json"), JSON.stringify(pipeline, null, 2))
+  const entries = options.cells.map((c, i) => ({
+    id: `cell${String(i).padStart(4, "0")}${"0".repeat(16)}`,
+    label: c.label,
+    point: c.point,
+    seed: c.seed,
+    method: c.method
+  }))
+  writeFileSync(join(dir, "cells.json"), JSON.stringify(entries, null, 2))
+  writeFileSync(
+    join(dir, "events.jsonl"),
+    [
+      { time: "2026-01-01T00:00:00.000Z", event: "run-start", pipeline: options.name },
+      { time: "2026-01-01T00:02:30.000Z", event: "run-end", computed: entries.length, failed: 0 }
+    ]
+      .map((e) => JSON.stringify(e))
+      .join("\n") + "\n"
+  )
+  options.cells.forEach((c, i) => {
+    const id = entries[i].id
+    if (c.state === "pending") return
+    const cellDir = join(dir, "cells", id)
+    mkdirSync(cellDir, { recursive: true })
+    const config = {
+      cellId: id,
+      dataset: { plugin: "teacher-student", params: { nTrain: 100, ...paramsOf(c.point, "dataset") } },
+      model: { plugin: "finite-width", params: { width: 100, initStd: 1, ...paramsOf(c.point, "model") } },
+      method: { plugin: c.method, params: { maxIter: 1000 } },
+      metrics: { plugin: "trajectory", params: { recordPerDecade: 20, testPerDecade: 10 } },
+      seed: c.seed,
+      backend: "cpu"
+    }
+    writeFileSync(join(cellDir, "cell.json"), JSON.stringify(config, null, 2))
+    const last = c.iterations ?? 200
+    const rows = syntheticRows(c, last)
+    const trajectory = rows.map((r) => JSON.stringify(r)).join("\n") + "\n"
+    const done = c.state === "converged" || c.state === "maxIter" || c.state === "diverged"
+    if (c.state === "partial") {
+      // a running cell: rows so far, a checkpoint, and half a line being written
+      writeFileSync(
+        join(cellDir, "trajectory.jsonl"),
+        rows
+          .slice(0, 20)
+          .map((r) => JSON.stringify(r))
+          .join("\n") + '\n{"iter":'
+      )
+      writeFileSync(join(cellDir, "checkpoint.json"), "{}")
+      return
+    }
+    if (c.state === "failed") {
+      writeFileSync(join(cellDir, "error.json"), JSON.stringify({ message: "boom: the solver threw" }))
+      return
+    }
+    writeFileSync(join(cellDir, "trajectory.jsonl"), trajectory)
+    if (done || c.state === "corrupt") {
+      const final = rows[rows.length - 1]
+      const summary = {
+        cellId: id,
+        config,
+        iterations: last,
+        stopReason: c.state === "corrupt" ? "converged" : c.state,
+        initialTrainLoss: rows[0].trainLoss,
+        finalTrainLoss: c.state === "diverged" ? null : final.trainLoss,
+        finalTestLoss: c.state === "diverged" ? null : final.testLoss,
+        initialTestLoss: rows[0].testLoss,
+        wallSeconds: final.wallSeconds,
+        // a corrupt summary disagrees with its trajectory
+        rows: c.state === "corrupt" ? rows.length + 3 : rows.length,
+        resumed: false,
+        backend: "cpu",
+        engine: "gnlab-engine-1",
+        gnlabVersion: "0.1.0"
+      }
+      writeFileSync(join(cellDir, "summary.json"), JSON.stringify(summary, null, 2))
+    }
+  })
+  return dir
+}
+
+function paramsOf(point: Record<string, unknown>, stage: string): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(point)
+      .filter(([k]) => k.startsWith(`${stage}.`))
+      .map(([k, v]) => [k.slice(stage.length + 1), v])
+  )
+}
+
+/** The paper's rates, used to make synthetic Fig. 3 data. */
+export const trueAlpha: Readonly<Record<string, number>> = { rf: 0.5, gd: 2, gn: 1.75 }
+
+/** A Fig. 3 / Table 1 folder: RF, GD, GN, N ∈ {100, 200, 400, 800}, 3 seeds, loss = C N^−α with seed noise. */
+export function rateFixture(): string {
+  const cells: FixtureCell[] = []
+  for (const seed of [1, 2, 3])
+    for (const n of [100, 200, 400, 800])
+      for (const [method, label] of [
+        ["rf", "RF"],
+        ["gd", "GD"],
+        ["gn", "GN"]
+      ] as const)
+        cells.push({
+          method,
+          label,
+          seed,
+          point: { "dataset.nTrain": n },
+          state: "converged",
+          testLoss:
+            10 ** (0.5 - trueAlpha[method] * Math.log10(n) + 0.05 * (hash01(seed, n, method.length) - 0.5)),
+          iterations: method === "gd" ? 5000 : method === "gn" ? 150 : 1
+        })
+  return writeFixture({
+    name: "fixture-rate",
+    title: "Fixture: Fig. 3",
+    cells,
+    plots: [
+      { id: "rate", plugin: "rate", title: "Test loss vs N", params: { x: "dataset.nTrain" } },
+      { id: "losses", plugin: "curves", params: { facet: "dataset.nTrain" } },
+      { id: "test-vs-n", plugin: "final", params: { x: "dataset.nTrain" } }
+    ]
+  })
+}
+
+/** A quickstart-like folder in every state: done, capped, diverged, failed, running, pending, corrupt. */
+export function mixedFixture(): string {
+  const states: CellState[] = ["converged", "maxIter", "diverged", "failed", "partial", "pending", "corrupt"]
+  const cells: FixtureCell[] = []
+  let k = 0
+  for (const tau of [0.5, 10])
+    for (const seed of [1, 2])
+      for (const [method, label] of [
+        ["gn", "GN"],
+        ["gd", "GD"],
+        ["rf", "RF"]
+      ] as const) {
+        // the first cells take the unusual states, the rest converge
+        const state: CellState = k < states.length ? states[k] : "converged"
+        k++
+        cells.push({
+          method,
+          label,
+          seed,
+          point: { "model.initStd": tau },
+          state,
+          testLoss: (tau > 1 ? 3e-3 : method === "rf" ? 5e-3 : 6e-4) * (1 + 0.3 * hash01(seed, tau)),
+          iterations: method === "gd" ? 2000 : method === "gn" ? 180 : 1
+        })
+      }
+  return writeFixture({
+    name: "fixture-mixed",
+    cells,
+    plots: [
+      {
+        id: "losses",
+        plugin: "curves",
+        title: "Train and test loss",
+        params: { y: ["trainLoss", "testLoss"], facet: "model.initStd" }
+      },
+      { id: "test-vs-tau", plugin: "final", params: { x: "model.initStd" } },
+      { id: "sigma", plugin: "curves", params: { y: ["sigmaMin"], color: "model.initStd" } },
+      { id: "heatmap", plugin: "heatmap" }
+    ]
+  })
+}
