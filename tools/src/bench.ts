@@ -3,9 +3,8 @@
  * update and the GFLOP/s of the Gram assembly, for given (N, M) at d = 10 — the figures
  * `reference.py timing` gives for numpy/OpenBLAS. A benchmark measures; it asserts nothing.
  */
-import { cpuBackend, type ComputeBackend } from "@gnlab/compute"
+import { cpuBackend, cpuKernels, extremeEigenvalues, type ComputeBackend } from "@gnlab/compute"
 import { Rng, teacherStudent } from "@gnlab/data-gen"
-import { extremeEigenvalues } from "@gnlab/compute"
 import { augmentInputs, finiteWidth, initParams, jacobianAdjointMul, ntkGram } from "@gnlab/models"
 import {
   dampedSolve,
@@ -34,9 +33,19 @@ export interface SizeTiming {
   readonly gdStepSeconds: number
   /** median seconds of the Gram assembly alone */
   readonly gramSeconds: number
+  /** the fastest of the reps (less sensitive than the median to other work on the machine) */
+  readonly gnStepSecondsMin: number
+  readonly gdStepSecondsMin: number
+  readonly gramSecondsMin: number
   /** 2·N²·M flop (two symmetric rank-M products, half of each computed) per gramSeconds */
   readonly gramGflops: number
   readonly gnOverGd: number
+  /** the CPU backend's kernel provider ("openblas", "typescript"); the backend's name otherwise */
+  readonly kernels: string
+  /** the most threads one kernel call used (CPU backend), 1 for other backends */
+  readonly threads: number
+  /** the process's peak resident memory so far (MiB): for one size per process, that size's peak */
+  readonly peakRssMiB: number
   /** median seconds of the parts of a GN update, timed separately */
   readonly gnPartsSeconds: {
     readonly gram: number
@@ -51,13 +60,14 @@ const median = (xs: number[]): number => {
   return s[Math.floor(s.length / 2)]
 }
 
+/** Seconds of each of `reps` steps after `warmup` steps. */
 function timeSteps<S extends TrainState>(
   method: Method<S>,
   problem: Problem,
   s: S,
   warmup: number,
   reps: number
-): number {
+): number[] {
   for (let i = 0; i < warmup; i++) s = method.step(problem, s).state
   const times: number[] = []
   for (let i = 0; i < reps; i++) {
@@ -65,7 +75,7 @@ function timeSteps<S extends TrainState>(
     s = method.step(problem, s).state
     times.push((performance.now() - t) / 1000)
   }
-  return median(times)
+  return times
 }
 
 /** Time GN, GD and the Gram assembly at one size (τ0 = 1, seed 0, as reference.py) on a backend. */
@@ -78,9 +88,11 @@ export function timeSize(n: number, m: number, reps = 3, backend: ComputeBackend
   try {
     const problem: Problem = { net, kernels, y: data.yTrain }
     const gnMethod = gn({ lr: 10, damping: defaultDamping })
-    const gnStepSeconds = timeSteps(gnMethod, problem, gnMethod.init(problem, params0), 2, reps)
+    const gnTimes = timeSteps(gnMethod, problem, gnMethod.init(problem, params0), 2, reps)
     const gdMethod = gd({ lr: 10 })
-    const gdStepSeconds = timeSteps(gdMethod, problem, gdMethod.init(problem, params0), 2, Math.max(reps, 5))
+    const gdTimes = timeSteps(gdMethod, problem, gdMethod.init(problem, params0), 2, Math.max(reps, 5))
+    const gnStepSeconds = median(gnTimes)
+    const gdStepSeconds = median(gdTimes)
     // Gram alone, at weights with v ≠ 0 (after one GD step) so both terms are non-trivial
     const s1 = gdMethod.step(problem, gdMethod.init(problem, params0)).state
     const gramTimes: number[] = []
@@ -116,15 +128,22 @@ export function timeSize(n: number, m: number, reps = 3, backend: ComputeBackend
       clock(parts.updateAndFeatures, t)
       kernels.setHidden(s1.params.u)
     }
+    const cpu = backend.info.name === "cpu" ? cpuKernels() : undefined
     return {
       backend: backend.info.name,
+      kernels: cpu?.provider ?? backend.info.name,
+      threads: cpu?.threads ?? 1,
+      peakRssMiB: process.resourceUsage().maxRSS / 1024,
       N: n,
       M: m,
       d: 10,
       reps,
       gnStepSeconds,
       gdStepSeconds,
+      gnStepSecondsMin: Math.min(...gnTimes),
+      gdStepSecondsMin: Math.min(...gdTimes),
       gramSeconds,
+      gramSecondsMin: Math.min(...gramTimes),
       gramGflops: (2 * n * n * m) / gramSeconds / 1e9,
       gnOverGd: gnStepSeconds / gdStepSeconds,
       gnPartsSeconds: {

@@ -1,10 +1,11 @@
-import { describe, expect, it } from "vitest"
+import { expect, it } from "vitest"
 import { mirrorUpper, syrkUpper } from "../src/cpu/kernels.js"
 import { cpuBackend } from "../src/index.js"
+import { describeEachProvider } from "./providers.js"
 
 const lcg = (seed: number) => () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1
 
-describe("CPU kernels", () => {
+describeEachProvider("CPU kernels", () => {
   it("syrkUpper computes P Pᵀ for sizes that are not multiples of the block", () => {
     const r = lcg(1)
     for (const [n, m] of [

@@ -263,9 +263,14 @@ function addBlockRow(
   if (q3 > q2 && q3 >= row) c[r + q3] += s3
 }
 
-/** Copy of P (n × m) with column i scaled by s_i. */
-export function scaleColumns(pm: Float64Array, n: number, m: number, s: Float64Array): Float64Array {
-  const out = new Float64Array(n * m)
+/** P (n × m) with column i scaled by s_i, into `out` (a new array unless given). */
+export function scaleColumns(
+  pm: Float64Array,
+  n: number,
+  m: number,
+  s: Float64Array,
+  out: Float64Array = new Float64Array(n * m)
+): Float64Array {
   for (let a = 0; a < n; a++) {
     const o = a * m
     for (let i = 0; i < m; i++) out[o + i] = pm[o + i] * s[i]

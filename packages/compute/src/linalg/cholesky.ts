@@ -4,7 +4,12 @@
  * Every GN step solves (A + εI) z = g with A a symmetric PSD Gram matrix (N up to ~2000), and the
  * spectrum estimate needs (A + sI)⁻¹ x repeatedly; Cholesky is the cheapest stable factorisation
  * for both (n³/3 flops, half of LU, no pivoting needed for positive definite matrices).
+ *
+ * With the native kernel provider (../cpu/provider.ts) the factorisation is a blocked LAPACK/BLAS
+ * Cholesky (dpotrf on diagonal blocks, dtrsm/dsyrk/dgemm tiles) and the solve LAPACK's dpotrs; the
+ * TypeScript code below is the other provider. Same contract, results equal up to rounding.
  */
+import { nativeKernels } from "../cpu/provider.js"
 
 /**
  * Cholesky factor of a symmetric positive definite matrix: the lower-triangular L with A = L Lᵀ.
@@ -20,6 +25,12 @@
  */
 export function cholesky(a: Float64Array, n: number): Float64Array | undefined {
   checkSquare(a, n, "cholesky")
+  const native = nativeKernels()
+  if (native !== undefined) {
+    // row-major lower triangle = LAPACK's column-major upper; the addon zeroes the rest
+    const l = Float64Array.from(a)
+    return native.potrf(l, n) === 0 ? l : undefined
+  }
   const l = new Float64Array(n * n)
   let i = 0
   for (; i + 3 < n; i += 4) {
@@ -193,6 +204,13 @@ function singleRow(a: Float64Array, l: Float64Array, n: number, i: number): bool
 export function choleskySolve(l: Float64Array, n: number, b: Float64Array): Float64Array {
   checkSquare(l, n, "choleskySolve")
   if (b.length !== n) throw new Error(`choleskySolve: b has length ${b.length}, expected ${n}`)
+  const native = nativeKernels()
+  if (native !== undefined) {
+    const x = Float64Array.from(b)
+    const info = native.potrs(l, n, x)
+    if (info !== 0) throw new Error(`choleskySolve: LAPACK dpotrs info ${info}`)
+    return x
+  }
   const y = new Float64Array(n)
   for (let i = 0; i < n; i++) {
     const r = i * n

@@ -6,6 +6,7 @@
  * warm-started from the previous step's eigenvectors. The Cholesky factor of A + sI is also what
  * the damped GN solve needs, so the σmin path costs little extra.
  */
+import { nativeKernels } from "../cpu/provider.js"
 import { addToDiagonal, checkSquare, cholesky, choleskySolve } from "./cholesky.js"
 import { lanczosLargest } from "./lanczos.js"
 
@@ -46,6 +47,12 @@ export interface SpectrumWarmStart {
  */
 export function symmetricMatvec(a: Float64Array, n: number, x: Float64Array): Float64Array {
   const y = new Float64Array(n)
+  const native = nativeKernels()
+  if (native !== undefined) {
+    // BLAS dsymv on the lower triangle: the same formula, another summation order
+    native.dsymv(n, a, x, y)
+    return y
+  }
   for (let i = 0; i < n; i++) {
     const r = i * n
     const xi = x[i]

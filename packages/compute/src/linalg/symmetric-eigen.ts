@@ -1,11 +1,13 @@
 /**
  * Full symmetric eigendecomposition (reference path) and the eigen-based pseudo-inverse solve.
  *
- * These are O(n³) with a large constant (ml-matrix's tred2 + tql2); the per-step spectrum uses
+ * These are O(n³) with a large constant (ml-matrix's tred2 + tql2, or LAPACK's dsyevd with the native
+ * kernel provider); the per-step spectrum uses
  * Cholesky + Lanczos instead (see spectrum.ts). They serve as the reference the fast path is tested
  * against and as the solver for rank-deficient systems, where Cholesky does not apply.
  */
 import { EigenvalueDecomposition, Matrix } from "ml-matrix"
+import { nativeKernels } from "../cpu/provider.js"
 import { checkSquare } from "./cholesky.js"
 
 /** Eigenvalues (ascending) and eigenvectors of a symmetric matrix. */
@@ -25,6 +27,19 @@ export interface SymmetricEigen {
 export function symmetricEigen(a: Float64Array, n: number): SymmetricEigen {
   checkSquare(a, n, "symmetricEigen")
   if (n === 0) return { values: new Float64Array(0), vectors: new Float64Array(0) }
+  const native = nativeKernels()
+  if (native !== undefined) {
+    // LAPACK dsyevd (divide and conquer, backward stable like tql2): row j of q is the unit
+    // eigenvector of values[j], transposed here into column j
+    const q = Float64Array.from(a)
+    const values = new Float64Array(n)
+    if (native.syevd(q, n, values) === 0) {
+      const vectors = new Float64Array(n * n)
+      for (let j = 0; j < n; j++) for (let i = 0; i < n; i++) vectors[i * n + j] = q[j * n + i]
+      return { values, vectors }
+    }
+    // LAPACK's iteration failed to converge (info > 0): the TypeScript path below decides
+  }
   const rows: number[][] = []
   for (let i = 0; i < n; i++) rows.push(Array.from(a.subarray(i * n, (i + 1) * n)))
   const evd = new EigenvalueDecomposition(new Matrix(rows), { assumeSymmetric: true })

@@ -1,7 +1,8 @@
 import { CholeskyDecomposition, Matrix } from "ml-matrix"
-import { describe, expect, it } from "vitest"
+import { expect, it } from "vitest"
 import { addToDiagonal, cholesky, choleskySolve } from "../../src/linalg/index.js"
 import { matvec, maxAbs, norm, randomGram, randomVector, withSpectrum } from "./fixtures.js"
+import { describeEachProvider } from "../providers.js"
 
 // max |(L Lᵀ − A)_ij| / max |A_ij|
 function reconstructionError(a: Float64Array, l: Float64Array, n: number): number {
@@ -16,7 +17,7 @@ function reconstructionError(a: Float64Array, l: Float64Array, n: number): numbe
   return err / maxAbs(a)
 }
 
-describe("cholesky", () => {
+describeEachProvider("cholesky", () => {
   // 1..9 cover every remainder of the four-row and two-row blocks; 50 and 200 are the spec sizes
   for (const n of [1, 2, 3, 4, 5, 6, 7, 8, 9, 50, 200]) {
     it(`L Lᵀ = A for a random SPD ${n}×${n}`, () => {
@@ -74,7 +75,7 @@ describe("cholesky", () => {
   })
 })
 
-describe("choleskySolve", () => {
+describeEachProvider("choleskySolve", () => {
   for (const n of [1, 5, 7, 50, 200]) {
     it(`‖A x − b‖ ≤ 1e-10 ‖b‖ for a random SPD ${n}×${n}`, () => {
       const a = randomGram(n, 2 * n, 300 + n)
@@ -97,7 +98,7 @@ describe("choleskySolve", () => {
   })
 })
 
-describe("addToDiagonal", () => {
+describeEachProvider("addToDiagonal", () => {
   it("returns A + sI and leaves A alone", () => {
     const a = Float64Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9])
     const out = addToDiagonal(a, 3, 0.5)

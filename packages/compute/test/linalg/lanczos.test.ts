@@ -1,10 +1,11 @@
-import { describe, expect, it } from "vitest"
+import { expect, it } from "vitest"
 import { lanczosLargest, symmetricEigen } from "../../src/linalg/index.js"
 import { eigenResidual, logSpaced, matvec, randomGram, withSpectrum } from "./fixtures.js"
+import { describeEachProvider } from "../providers.js"
 
 const op = (a: Float64Array, n: number) => (x: Float64Array) => matvec(a, n, x)
 
-describe("lanczosLargest", () => {
+describeEachProvider("lanczosLargest", () => {
   for (const n of [5, 50, 200]) {
     it(`matches the full EVD on a well-conditioned SPD ${n}×${n}`, () => {
       const a = randomGram(n, 2 * n, 500 + n)

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest"
+import { expect, it } from "vitest"
 import { extremeEigenvalues, symmetricEigen, symmetricMatvec } from "../../src/linalg/index.js"
 import {
   eigenResidual,
@@ -10,8 +10,9 @@ import {
   randomVector,
   withSpectrum
 } from "./fixtures.js"
+import { describeEachProvider } from "../providers.js"
 
-describe("symmetricMatvec", () => {
+describeEachProvider("symmetricMatvec", () => {
   for (const n of [1, 2, 3, 50]) {
     it(`equals the dense product (n = ${n})`, () => {
       const a = randomGram(n, n + 2, 600 + n)
@@ -23,7 +24,7 @@ describe("symmetricMatvec", () => {
   }
 })
 
-describe("extremeEigenvalues", () => {
+describeEachProvider("extremeEigenvalues", () => {
   for (const n of [5, 50, 200]) {
     it(`matches the full EVD on a well-conditioned SPD ${n}×${n}`, () => {
       const a = randomGram(n, 2 * n, 700 + n)

@@ -1,5 +1,5 @@
 import { Matrix, pseudoInverse } from "ml-matrix"
-import { describe, expect, it } from "vitest"
+import { expect, it } from "vitest"
 import { cholesky, choleskySolve, pinvSolveSymmetric, symmetricEigen } from "../../src/linalg/index.js"
 import {
   dotv,
@@ -13,6 +13,7 @@ import {
   randomVector,
   withSpectrum
 } from "./fixtures.js"
+import { describeEachProvider } from "../providers.js"
 
 function toMatrix(a: Float64Array, n: number): Matrix {
   const rows: number[][] = []
@@ -20,7 +21,7 @@ function toMatrix(a: Float64Array, n: number): Matrix {
   return new Matrix(rows)
 }
 
-describe("symmetricEigen", () => {
+describeEachProvider("symmetricEigen", () => {
   for (const n of [1, 5, 50]) {
     it(`A = Q diag(λ) Qᵀ, QᵀQ = I, λ ascending (n = ${n})`, () => {
       const a = randomGram(n, n + 3, 20 + n)
@@ -52,7 +53,7 @@ describe("symmetricEigen", () => {
   })
 })
 
-describe("pinvSolveSymmetric", () => {
+describeEachProvider("pinvSolveSymmetric", () => {
   it("equals choleskySolve for a full-rank A", () => {
     const n = 50
     const a = randomGram(n, 2 * n, 31)

@@ -23,7 +23,7 @@ interface WasmApi {
 }
 
 interface SyrkExports {
-  readonly panel: (pp: number, c: number, n: number, len: number) => void
+  readonly panel: (pp: number, c: number, n: number, len: number, rows: number) => void
   readonly kc: { readonly value: number }
 }
 
@@ -95,7 +95,7 @@ export function syrkUpperWasm(pm: Float64Array, n: number, m: number, c: Float64
       // an odd panel gets a zero column
       if (len & 1) mem[a * kc + len] = 0
     }
-    wasm.exports.panel(0, cOff * 8, np, len + (len & 1))
+    wasm.exports.panel(0, cOff * 8, np, len + (len & 1), np)
   }
   for (let p = 0; p < n; p++) c.set(mem.subarray(cOff + p * np + p, cOff + p * np + n), p * n + p)
   return true

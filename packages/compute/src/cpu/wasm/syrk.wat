@@ -5,8 +5,10 @@
 ;;     exported global "kc"), the row stride a compile-time constant so that every load below
 ;;     is a single addressing mode with a static offset;
 ;;   C at $c: n × n row-major, row stride n.
-;; Preconditions (the JS wrapper in syrk.ts pads to meet them): n is a multiple of 4, len is even
-;; and 2 ≤ len ≤ KC, and padded rows / the padded column are zero.
+;; Only the rows p < $rows of C are computed (all of them for $rows = n; fewer when a thread
+;; computes a band of rows, see ../threads.ts; each entry's value does not depend on $rows).
+;; Preconditions (the JS wrapper in syrk.ts pads to meet them): n and rows are multiples of 4,
+;; rows ≤ n, len is even and 2 ≤ len ≤ KC, and padded rows / the padded column are zero.
 ;;
 ;; Blocks of 4 rows (p..p+3) × 2 columns (q, q+1), q ≥ p from the block diagonal on, are row dot
 ;; products: 8 f64x2 accumulators hold the even and odd partial sums of the 8 dot products, so
@@ -22,7 +24,7 @@
   (import "env" "memory" (memory 1))
   (global (export "kc") i32 (i32.const 64))
 
-  (func (export "panel") (param $pp i32) (param $c i32) (param $n i32) (param $len i32)
+  (func (export "panel") (param $pp i32) (param $c i32) (param $n i32) (param $len i32) (param $rows i32)
     (local $s00 v128) (local $s01 v128) (local $s10 v128) (local $s11 v128)
     (local $s20 v128) (local $s21 v128) (local $s30 v128) (local $s31 v128)
     (local $x v128) (local $y0 v128) (local $y1 v128)
@@ -32,7 +34,7 @@
     (local.set $p (i32.const 0))
     (block $pdone
       (loop $ploop
-        (br_if $pdone (i32.ge_u (local.get $p) (local.get $n)))
+        (br_if $pdone (i32.ge_u (local.get $p) (local.get $rows)))
         (local.set $q (local.get $p))
         (block $qdone
           (loop $qloop
