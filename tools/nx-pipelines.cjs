@@ -36,8 +36,11 @@ module.exports.createNodesV2 = [
         metadata: { description: `run ${relative("pipelines", file)} into results/${name}` }
       }
     }
-    const cpu = Object.keys(targets).filter((t) => t.startsWith("cpu-"))
-    targets["cpu"] = { executor: "nx:noop", dependsOn: cpu.map((target) => ({ target, projects: "self" })), cache: false }
+    // group targets: `pipelines:cpu` (the CPU-sized figures), `pipelines:theory` (mean-field and flows)
+    for (const group of ["cpu", "theory"]) {
+      const members = Object.keys(targets).filter((t) => t.startsWith(`${group}-`))
+      targets[group] = { executor: "nx:noop", dependsOn: members.map((target) => ({ target, projects: "self" })), cache: false }
+    }
     return [[files[0] ?? "pipelines", { projects: { pipelines: { name: "pipelines", root: "pipelines", targets } } }]]
   }
 ]

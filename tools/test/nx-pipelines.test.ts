@@ -20,7 +20,9 @@ describe("the nx pipelines plugin", () => {
       "cpu-figure3",
       "cpu-figure4",
       "paper-figure1",
-      "paper-figure3"
+      "paper-figure3",
+      "theory-particles",
+      "theory-flows"
     ]) {
       const t = project.targets[name]
       expect(t, name).toBeDefined()
@@ -38,6 +40,10 @@ describe("the nx pipelines plugin", () => {
       "cpu-figure3",
       "cpu-figure4",
       "cpu-figure4-sigma"
+    ])
+    expect(project.targets.theory.dependsOn.map((d: { target: string }) => d.target).sort()).toEqual([
+      "theory-flows",
+      "theory-particles"
     ])
   })
 })

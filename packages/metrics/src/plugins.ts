@@ -72,16 +72,28 @@ const field = {
 const finalField = { enum: ["finalTrainLoss", "finalTestLoss", "iterations", "wallSeconds"] }
 const paramPath = { type: "string", pattern: "^(dataset|model|method|metrics)\\.[A-Za-z][A-Za-z0-9]*$" }
 
-/** Trajectories (mean and 95% band over seeds) of one field vs iteration, a line per method. */
+/** Trajectories (mean and 95% band over seeds) of one field vs iteration or time, a line per method. */
 export const curvesPlot: PlotPlugin = {
   kind: "plot",
   id: "curves",
-  description: "a trajectory field vs iteration, one line per method, mean and 95% band over seeds",
+  description:
+    "a trajectory field vs iteration (or flow time t), one line per method, mean and 95% band over seeds",
   schema: {
     type: "object",
     additionalProperties: false,
     properties: {
       y: { type: "array", items: field, minItems: 1, default: ["trainLoss", "testLoss"] },
+      x: {
+        enum: ["iter", "t"],
+        default: "iter",
+        description: "iteration k, or the time t of a flow (gn-flow, gradient-flow)"
+      },
+      bound: {
+        type: "boolean",
+        default: false,
+        description:
+          "with x = t: draw Prop. 3's bound L(0)·e^{−2ηt} (dashed) for gn-flow cells with the theory damping"
+      },
       facet: { ...paramPath, description: "one panel per value of this swept parameter" },
       color: {
         ...paramPath,
@@ -127,7 +139,38 @@ export const ratePlot: PlotPlugin = {
   }
 }
 
+/** Distance of each trajectory to the largest-x one vs x (particle convergence of the mean-field model). */
+export const convergencePlot: PlotPlugin = {
+  kind: "plot",
+  id: "convergence",
+  description:
+    "distance of each cell's trajectory to the reference (largest x) trajectory of its seed vs x, log–log, with the fitted order",
+  schema: {
+    type: "object",
+    additionalProperties: false,
+    properties: {
+      x: { ...paramPath, default: "model.width", description: "the discretisation parameter (M)" },
+      y: { ...field, default: "trainLoss", description: "the trajectory field compared" },
+      distance: {
+        enum: ["log-rms", "max-rel"],
+        default: "log-rms",
+        description: "RMS of log10 ratios over the recorded points, or the max relative difference"
+      },
+      color: {
+        ...paramPath,
+        description: "one line per value of this swept parameter (e.g. model.quadrature)"
+      },
+      referenceColor: {
+        type: ["string", "number", "boolean"],
+        description:
+          "the value of `color` whose largest-x trajectory is every line's reference (default: each line its own)"
+      },
+      facet: paramPath
+    }
+  }
+}
+
 /** The metrics plugins of this package. */
 export const metricsPlugins: ReadonlyArray<MetricsPlugin> = [trajectoryPlugin]
 /** The plot plugins of this package. */
-export const plotPlugins: ReadonlyArray<PlotPlugin> = [curvesPlot, finalPlot, ratePlot]
+export const plotPlugins: ReadonlyArray<PlotPlugin> = [curvesPlot, finalPlot, ratePlot, convergencePlot]

@@ -7,11 +7,14 @@
  *           mean over seeds and 95% band; panels by `facet` (paper Fig. 1, Fig. 4 right)
  *   final   a value at the end of training vs a swept parameter, per method (Fig. 2, Fig. 4 left)
  *   rate    final test loss vs N on log–log axes with the fitted rates α (Fig. 3, Table 1)
+ *   convergence  distance of each trajectory to the largest-M one vs M, with the fitted order
+ *           (mean-field particles, MC vs RQMC)
  *
  * Only finished cells (converged or capped) enter a figure; diverged ones are left out and
  * counted in the figure's notes, and pending/partial/failed ones are counted too.
  */
 import { plotPlugins } from "@gnlab/metrics"
+import { convergenceFigure } from "./plots/convergence.js"
 import { curvesFigure } from "./plots/curves.js"
 import { finalFigure } from "./plots/final.js"
 import { rateFigure } from "./plots/rate.js"
@@ -39,6 +42,9 @@ export function buildFigures(folder: ResultsFolder): Figures {
     switch (plot.plugin) {
       case "curves":
         figures.push(curvesFigure(plot, p, folder))
+        break
+      case "convergence":
+        figures.push(convergenceFigure(plot, p, folder))
         break
       case "final":
         figures.push(finalFigure(plot, p, folder))

@@ -12,6 +12,7 @@ const params: Readonly<Record<string, { readonly symbol: string; readonly axis: 
   "model.width": { symbol: "M", axis: "M (hidden units)" },
   "model.initStd": { symbol: "τ0", axis: "τ0 (std of the initial hidden weights)" },
   "model.activation": { symbol: "σ", axis: "activation σ" },
+  "model.quadrature": { symbol: "quadrature", axis: "quadrature rule of the particles" },
   "method.lr": { symbol: "λ", axis: "λ (step size)" },
   "method.eps0": { symbol: "ε0", axis: "ε0 (damping floor)" },
   "method.eps": { symbol: "ε", axis: "ε (damping)" },

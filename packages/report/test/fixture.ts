@@ -21,6 +21,10 @@ export interface FixtureCell {
   readonly testLoss?: number
   /** the last iteration (default 200) */
   readonly iterations?: number
+  /** method parameters of the resolved config (default { maxIter: 1000 }) */
+  readonly methodParams?: Record<string, unknown>
+  /** the trajectory (default: syntheticRows) */
+  readonly rows?: ReadonlyArray<TrajectoryRow>
 }
 
 /** A deterministic pseudo-random number in [0, 1) from integers. */
@@ -106,14 +110,14 @@ export function writeFixture(options: {
       cellId: id,
       dataset: { plugin: "teacher-student", params: { nTrain: 100, ...paramsOf(c.point, "dataset") } },
       model: { plugin: "finite-width", params: { width: 100, initStd: 1, ...paramsOf(c.point, "model") } },
-      method: { plugin: c.method, params: { maxIter: 1000 } },
+      method: { plugin: c.method, params: c.methodParams ?? { maxIter: 1000 } },
       metrics: { plugin: "trajectory", params: { recordPerDecade: 20, testPerDecade: 10 } },
       seed: c.seed,
       backend: "cpu"
     }
     writeFileSync(join(cellDir, "cell.json"), JSON.stringify(config, null, 2))
-    const last = c.iterations ?? 200
-    const rows = syntheticRows(c, last)
+    const rows = c.rows ?? syntheticRows(c, c.iterations ?? 200)
+    const last = rows[rows.length - 1].iter
     const trajectory = rows.map((r) => JSON.stringify(r)).join("\n") + "\n"
     const done = c.state === "converged" || c.state === "maxIter" || c.state === "diverged"
     if (c.state === "partial") {
@@ -239,6 +243,103 @@ export function mixedFixture(): string {
       { id: "test-vs-tau", plugin: "final", params: { x: "model.initStd" } },
       { id: "sigma", plugin: "curves", params: { y: ["sigmaMin"], color: "model.initStd" } },
       { id: "heatmap", plugin: "heatmap" }
+    ]
+  })
+}
+
+/** A reference loss trajectory r(k) = 0.1·e^{−k/40} on the recording schedule up to k = 400. */
+const referenceLoss = (k: number) => 0.1 * Math.exp(-k / 40)
+
+/**
+ * A particle-convergence folder: GN and GD, M ∈ {250 … 8000}, quadrature mc and rqmc, 3 seeds;
+ * the loss of M particles is r(k)·(1 + c_s·M^{−β}) with β = 1/2 (mc) and 1 (rqmc) and a
+ * seed factor c_s, and M = 8000 stands for the limit (loss r(k)), so each cell is at log-rms
+ * distance log10(1 + c M^{−β}) ≈ c M^{−β}/ln 10 from its own rule's M = 8000 run.
+ */
+export const particleOrders: Readonly<Record<string, number>> = { mc: 0.5, rqmc: 1 }
+export function particleFixture(): string {
+  const cells: FixtureCell[] = []
+  for (const seed of [1, 2, 3])
+    for (const width of [250, 500, 1000, 2000, 4000, 8000])
+      for (const quadrature of ["mc", "rqmc"])
+        for (const [method, label] of [
+          ["gn", "GN"],
+          ["gd", "GD"]
+        ] as const) {
+          const c = 2 * (1 + hash01(seed, method.length))
+          // the largest M stands for the limit: its loss is r(k) itself
+          const factor = width === 8000 ? 1 : 1 + c * width ** -particleOrders[quadrature]
+          const rows = [...new Set([...logScheduleUpTo(400), 400])].map((iter) => ({
+            ...syntheticRows({ method, label, seed, point: {}, state: "converged" }, 400)[0],
+            iter,
+            trainLoss: referenceLoss(iter) * factor,
+            testLoss: null
+          }))
+          cells.push({
+            method,
+            label,
+            seed,
+            point: { "model.width": width, "model.quadrature": quadrature },
+            state: "converged",
+            rows
+          })
+        }
+  return writeFixture({
+    name: "fixture-particles",
+    cells,
+    plots: [
+      {
+        id: "particles",
+        plugin: "convergence",
+        params: { x: "model.width", color: "model.quadrature" }
+      },
+      {
+        id: "particles-vs-rqmc",
+        plugin: "convergence",
+        params: { x: "model.width", color: "model.quadrature", referenceColor: "rqmc", distance: "max-rel" }
+      }
+    ]
+  })
+}
+
+/**
+ * A flow folder: GN flows with η ∈ {0.25, 0.5} (theory damping) whose loss is L0·e^{−3ηt}
+ * (inside Prop. 3's bound L0·e^{−2ηt}) and a gradient flow, on the time grid t ∈ (0, 20], 2 seeds.
+ */
+export function flowFixture(): string {
+  const cells: FixtureCell[] = []
+  const times = [0, ...Array.from({ length: 41 }, (_, i) => 20 * 10 ** ((i - 40) / 10))]
+  for (const seed of [1, 2])
+    for (const [method, label, eta] of [
+      ["gn-flow", "GN flow η = 0.25", 0.25],
+      ["gn-flow", "GN flow η = 0.5", 0.5],
+      ["gradient-flow", "gradient flow", 0]
+    ] as const) {
+      const l0 = 0.1 * (1 + 0.1 * seed)
+      const rows = times.map((t, iter) => ({
+        ...syntheticRows({ method: "gn", label, seed, point: {}, state: "maxIter" }, 40)[0],
+        iter,
+        t,
+        trainLoss: method === "gn-flow" ? l0 * Math.exp(-3 * eta * t) : l0 / (1 + t),
+        testLoss: null,
+        sigmaMin: method === "gn-flow" && t > 0 ? 1e-3 * (1 + t) : null
+      }))
+      cells.push({
+        method,
+        label,
+        seed,
+        point: {},
+        state: "maxIter",
+        rows,
+        methodParams: method === "gn-flow" ? { tEnd: 20, damping: "theory", eta } : { tEnd: 20 }
+      })
+    }
+  return writeFixture({
+    name: "fixture-flows",
+    cells,
+    plots: [
+      { id: "flow-loss", plugin: "curves", params: { y: ["trainLoss"], x: "t", bound: true } },
+      { id: "flow-sigma", plugin: "curves", params: { y: ["sigmaMin"], x: "t" } }
     ]
   })
 }

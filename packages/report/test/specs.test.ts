@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { describe, expect, it } from "vitest"
 import { buildFigures, compileSpec, logLabelExpr, readResults } from "../src/index.js"
-import { mixedFixture, rateFixture } from "./fixture.js"
+import { flowFixture, mixedFixture, particleFixture, rateFixture } from "./fixture.js"
 
 const require = createRequire(import.meta.url)
 const schema = JSON.parse(readFileSync(require.resolve("vega-lite/vega-lite-schema.json"), "utf8"))
@@ -14,7 +14,7 @@ describe("Vega-Lite specs", () => {
   it("of every plot plugin are valid and compile without warnings", async () => {
     const validate = new Ajv({ strict: false, allErrors: true, validateFormats: false }).compile(schema)
     const seen = new Set<string>()
-    for (const dir of [rateFixture(), mixedFixture()]) {
+    for (const dir of [rateFixture(), mixedFixture(), particleFixture(), flowFixture()]) {
       const { figures } = buildFigures(await Effect.runPromise(readResults(dir)))
       for (const f of figures) {
         if (f.spec === undefined) continue
@@ -26,7 +26,7 @@ describe("Vega-Lite specs", () => {
         expect(compileSpec(f.spec).warnings).toEqual([])
       }
     }
-    expect([...seen].sort()).toEqual(["curves", "final", "rate"])
+    expect([...seen].sort()).toEqual(["convergence", "curves", "final", "rate"])
   })
 
   it("a spec Vega-Lite warns about is caught", () => {

@@ -67,7 +67,9 @@ describe("shipped pipelines", () => {
     "cpu/figure2.json": 54,
     "cpu/figure3.json": 36,
     "cpu/figure4.json": 36,
-    "cpu/figure4-sigma.json": 12
+    "cpu/figure4-sigma.json": 12,
+    "theory/particles.json": 72,
+    "theory/flows.json": 30
   }
   for (const [file, cells] of Object.entries(expected))
     it(`${file} validates and plans ${cells} cells`, () => {

@@ -1,7 +1,8 @@
 /**
- * `curves` (paper Fig. 1, Fig. 4 right): a trajectory field vs iteration, a line per method
- * (or per value of `color`, methods then dashed), mean and 95% band over seeds; a column of
- * panels per `facet` value and a row per field.
+ * `curves` (paper Fig. 1, Fig. 4 right): a trajectory field vs iteration (or the time t of a
+ * flow), a line per method (or per value of `color`, methods then dashed), mean and 95% band
+ * over seeds; a column of panels per `facet` value and a row per field. With `bound`, the
+ * GN flow's Prop. 3 bound L(0)·e^{−2ηt} is drawn dashed beside each theory-damped gn-flow line.
  */
 import { aggregateTrajectories, type TrajectoryRow } from "@gnlab/metrics"
 import { fieldLabel, paramSymbol, sequentialColors, valueText } from "../labels.js"
@@ -32,16 +33,23 @@ export function curvesFigure(
   const [logX, logY] = [p.logX as boolean, p.logY as boolean]
   const facet = p.facet as string | undefined
   const color = p.color as string | undefined
+  const byTime = p.x === "t"
+  const drawBound = byTime && p.bound === true && fields.includes("trainLoss")
   const methods = methodOrder(folder)
   const done = folder.cells.filter(finished)
-  const title = plot.title ?? capitalize(`${fields.map(fieldLabel).join(", ")} vs iteration`)
+  const title =
+    plot.title ?? capitalize(`${fields.map(fieldLabel).join(", ")} vs ${byTime ? "time t" : "iteration"}`)
   const caption =
+    (drawBound
+      ? `Dashed: Proposition 3's bound L(0)·e^{−2ηt} (L(0) the geometric mean over seeds) for each GN flow` +
+        ` with the theory damping ε = ((1−η)/η) μ_H σ*, up to the time the first seed stopped. `
+      : "") +
     `Mean over seeds (geometric mean on log axes) with the 95% Student-t confidence band over seeds` +
     ` (computed on log values for log axes); a dot marks the end of training (convergence or the iteration cap) of the` +
     ` longest run, and runs that stopped earlier are held at their last value. Seeds are aligned on the recorded` +
     ` log-iteration grid, interpolating in log-iteration where one seed skipped a row. The y range follows the means;` +
     ` wider bands are cut at the panel's edges.` +
-    (logX ? " Iteration 0 (the initialisation) is not on the log axis." : "")
+    (logX ? ` ${byTime ? "Time" : "Iteration"} 0 (the initialisation) is not on the log axis.` : "")
   const base = { id: plot.id, plugin: plot.plugin, title, caption }
   if (done.length === 0) return { ...base, missing: nothingYet(folder.cells), notes: [] }
   const panels = panelOf(folder, [color], facet)
@@ -64,12 +72,38 @@ export function curvesFigure(
       g.cells.push(c)
       groups.set(key, g)
     }
+  const xOf = (r: TrajectoryRow): number | null => (byTime ? (typeof r.t === "number" ? r.t : null) : r.iter)
   const values: Array<Record<string, unknown>> = []
   for (const g of groups.values()) {
     const band = aggregateTrajectories(
-      g.cells.map((c) => c.rows.map((r) => ({ iter: r.iter, value: fieldOf(r, g.field) }))),
+      g.cells.map((c) =>
+        c.rows.flatMap((r) => (xOf(r) === null ? [] : [{ iter: xOf(r)!, value: fieldOf(r, g.field) }]))
+      ),
       logY
     ).filter((b) => !logX || b.iter > 0)
+    const eta = drawBound && g.field === "trainLoss" ? boundEta(g.cells) : undefined
+    if (eta !== undefined) {
+      // Prop. 3: L(t) ≤ L(0) e^{−2ηt}; the geometric mean of the seeds' bounds is L̄(0) e^{−2ηt}
+      const l0 = g.cells.flatMap((c) => {
+        const r0 = c.rows.find((r) => xOf(r) === 0)
+        return r0 === undefined ? [] : [r0.trainLoss]
+      })
+      const l0mean = 10 ** (l0.reduce((s, v) => s + Math.log10(v), 0) / l0.length)
+      // up to the first seed's stop: a stopped run is held at its last loss, which the bound then passes
+      const stop = Math.min(...g.cells.map((c) => xOf(c.rows[c.rows.length - 1]) ?? Infinity))
+      if (l0.length > 0)
+        for (const b of band.filter((x) => x.iter <= stop))
+          values.push({
+            quantity: fieldLabel(g.field),
+            panel: g.panel,
+            series: g.series,
+            method: g.method,
+            iter: b.iter,
+            center: l0mean * Math.exp(-2 * eta * b.iter),
+            bound: true,
+            end: false
+          })
+    }
     band.forEach((b, i) =>
       values.push({
         quantity: fieldLabel(g.field),
@@ -84,6 +118,7 @@ export function curvesFigure(
         bandLo: b.lo ?? b.center,
         bandHi: b.hi ?? b.center,
         seeds: b.n,
+        bound: false,
         end: i === band.length - 1
       })
     )
@@ -121,7 +156,7 @@ export function curvesFigure(
     field: "iter",
     type: "quantitative",
     ...axisFor(
-      "iteration k (updates)",
+      byTime ? "time t" : "iteration k (updates)",
       logX,
       values.map((v) => v.iter as number)
     )
@@ -129,12 +164,14 @@ export function curvesFigure(
   const quantities = fields.map(fieldLabel).filter((q) => values.some((v) => v.quantity === q))
   // one row of panels per quantity, each with its own y axis
   const layerOf = (quantity: string | undefined) => {
-    const mine = values.filter((v) => v.quantity === quantity)
+    const mine = values.filter((v) => v.quantity === quantity && v.bound !== true)
     const centers = mine.map((v) => v.center as number)
     const yAxis = axisFor(quantity ?? "", logY, centers, undefined, meanDomain(centers, logY))
     const y = { field: "center", type: "quantitative", ...yAxis }
+    const curve = { filter: "!datum.bound" }
     return [
       {
+        transform: [curve],
         mark: { type: "area", opacity: 0.2, interpolate: "linear", clip: true },
         encoding: {
           x,
@@ -144,9 +181,22 @@ export function curvesFigure(
           ...detail
         }
       },
-      { mark: { type: "line", strokeWidth: 2, clip: true }, encoding: { x, y, color: colorEnc, ...dash } },
       {
-        transform: [{ filter: "datum.end" }],
+        transform: [curve],
+        mark: { type: "line", strokeWidth: 2, clip: true },
+        encoding: { x, y, color: colorEnc, ...dash }
+      },
+      ...(values.some((v) => v.bound === true && v.quantity === quantity)
+        ? [
+            {
+              transform: [{ filter: "datum.bound" }],
+              mark: { type: "line", strokeWidth: 1.5, strokeDash: [5, 4], clip: true },
+              encoding: { x, y, color: colorEnc, detail: { field: "method" } }
+            }
+          ]
+        : []),
+      {
+        transform: [{ filter: "datum.end && !datum.bound" }],
         mark: { type: "point", filled: true, size: 36, opacity: 1 },
         encoding: {
           x,
@@ -155,7 +205,7 @@ export function curvesFigure(
           tooltip: [
             { field: "series", title: color === undefined ? "method" : paramSymbol(color) },
             { field: "method", title: "method" },
-            { field: "iter", title: "last iteration" },
+            { field: "iter", title: byTime ? "last t" : "last iteration" },
             { field: "center", title: "value", format: ".3e" },
             { field: "seeds", title: "seeds" }
           ]
@@ -168,6 +218,14 @@ export function curvesFigure(
     order: quantities
   })
   return { ...base, spec, notes: exclusionNotes(folder.cells) }
+}
+
+/** η of the cells' GN flow when it has the theory damping (Prop. 3 applies), else undefined. */
+function boundEta(cells: ReadonlyArray<CellResult>): number | undefined {
+  const c = cells[0]
+  if (c.entry.method !== "gn-flow" || paramValue(c, "method.damping") !== "theory") return undefined
+  const eta = paramValue(c, "method.eta")
+  return typeof eta === "number" ? eta : undefined
 }
 
 /** A trajectory field of a row (null when absent). */
