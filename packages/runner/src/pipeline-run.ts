@@ -75,25 +75,52 @@ export const inShard = (cell: Cell, [i, n]: readonly [number, number]): boolean 
 export const defaultResults = (p: Pipeline): string => join("results", p.name)
 
 /**
- * Rough seconds of a cell on this machine's CPU backend (docs/performance.md): GN
- * ≈ 2N²M/1.8e10 + 2·(N³/3)/4e9 per step and ~200 steps, GD ≈ 3NMD/1e9 per step for all
- * its steps, RF ≈ one N³ eigendecomposition; plus the test evaluations.
+ * Throughputs (flop/s of one thread — the runner gives each concurrent cell one) behind the
+ * plan's estimate, per CPU kernel provider; calibrated on the cells of the shipped pipelines
+ * (docs/pipelines.md). They are rough: the estimate is for planning, not a promise.
  */
-export function estimateSeconds(cell: Cell, d = 10): number {
+export interface CpuSpeeds {
+  /** the Gram matrix A = J J* (2N²M flop) */
+  readonly gram: number
+  /** Cholesky factorisations and solves (N³/3 flop each) */
+  readonly factor: number
+  /** features, products with J and J*, test predictions (≈ 3·N·M·D flop per pass) */
+  readonly features: number
+}
+
+/** Speeds of the native (OpenBLAS) and the TypeScript kernels on the development machine. */
+export const cpuSpeeds: Readonly<Record<"native" | "typescript", CpuSpeeds>> = {
+  native: { gram: 4e10, factor: 1.5e10, features: 3e9 },
+  typescript: { gram: 1.2e10, factor: 4e9, features: 1e9 }
+}
+
+/**
+ * Rough seconds of a cell on the CPU backend with the given kernel speeds: GN ≈ 2N²M/gram +
+ * 2·(N³/3)/factor + 3NMD/features per step and ≤ 200 steps, GD ≈ 3NMD/features per step for
+ * all its steps, RF ≈ one N³ eigendecomposition; a GN flow ≈ 300 right-hand sides of GN's
+ * cost and a gradient flow ≈ 3 000 of GD's (the adaptive solver decides: stiff flows take
+ * more); plus the test evaluations.
+ */
+export function estimateSeconds(cell: Cell, speeds: CpuSpeeds = cpuSpeeds.typescript, d = 10): number {
   const c = cell.config
   const n = Number(c.dataset.params.nTrain ?? 1000)
   const m = Number(c.model.params.width ?? 1000)
   const nTest = Number(c.dataset.params.nTest ?? 10000)
   const dim = d + 1
   const maxIter = Number(c.method.params.maxIter ?? 1000)
-  const features = (3 * n * m * dim) / 1e9
+  const features = (3 * n * m * dim) / speeds.features
   const rows = 10 + 20 * Math.log10(Math.max(10, maxIter))
-  const tests = (rows * nTest * m * dim) / 1e9
+  const tests = (rows * nTest * m * dim) / speeds.features
+  const gnStep = (2 * n * n * m) / speeds.gram + (2 * n ** 3) / 3 / speeds.factor + features
   switch (c.method.plugin) {
     case "gn":
-      return Math.min(maxIter, 200) * ((2 * n * n * m) / 1.8e10 + (2 * n ** 3) / 3 / 4e9 + features) + tests
+      return Math.min(maxIter, 200) * gnStep + tests
     case "rf":
-      return (10 * n ** 3) / 1e9 + (n * n * m) / 1.8e10 + tests
+      return (10 * n ** 3) / speeds.factor + (n * n * m) / speeds.gram + tests
+    case "gn-flow":
+      return 300 * gnStep + tests
+    case "gradient-flow":
+      return 3000 * features + tests
     default:
       return maxIter * features + tests
   }

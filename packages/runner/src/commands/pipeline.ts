@@ -3,6 +3,7 @@
  * An invalid pipeline prints every issue (path, line, column, expected, found) on stderr and
  * exits with code 2 before anything runs or is written.
  */
+import { cpuKernels } from "@gnlab/compute"
 import { composeSchema, stageKinds, type Cell } from "@gnlab/pipeline"
 import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
@@ -12,6 +13,7 @@ import { writeReportFor } from "./report.js"
 import { cellLabel } from "../progress.js"
 import {
   defaultResults,
+  cpuSpeeds,
   estimateSeconds,
   inShard,
   loadPipeline,
@@ -68,11 +70,14 @@ export const plan = Command.make(
       const results = Option.getOrElse(f.out, () => defaultResults(pipeline))
       const mine = shard === undefined ? cells : cells.filter((c) => inShard(c, shard))
       const status = statuses(mine, results)
+      // the estimate follows the CPU kernels a run here would use (native OpenBLAS or TypeScript)
+      const kernels = cpuKernels().provider
+      const speeds = kernels === "typescript" ? cpuSpeeds.typescript : cpuSpeeds.native
       const rows = mine.map((c: Cell) => ({
         id: c.id,
         cell: cellLabel(c),
         status: status.get(c.id)!,
-        estimateSeconds: estimateSeconds(c)
+        estimateSeconds: estimateSeconds(c, speeds)
       }))
       const pending = rows.filter((r) => r.status !== "done")
       const cpuSeconds = pending.reduce((s, r) => s + r.estimateSeconds, 0)
@@ -80,7 +85,7 @@ export const plan = Command.make(
       if (f.json) {
         yield* Console.log(
           JSON.stringify(
-            { pipeline: pipeline.name, results, cells: rows, pendingCpuSeconds: cpuSeconds },
+            { pipeline: pipeline.name, results, kernels, cells: rows, pendingCpuSeconds: cpuSeconds },
             null,
             2
           )
@@ -94,7 +99,7 @@ export const plan = Command.make(
       const count = (s: string) => rows.filter((r) => r.status === s).length
       yield* Console.log(
         `${rows.length} cells in ${results}: ${count("done")} done, ${count("pending")} pending, ${count("partial")} partial, ${count("failed")} failed, ${count("corrupt")} corrupt` +
-          ` — rough estimate ${fmt(cpuSeconds)} of CPU, ~${fmt(cpuSeconds / cores)} on ${cores} cores`
+          ` — rough estimate ${fmt(cpuSeconds)} of CPU, ~${fmt(cpuSeconds / cores)} on ${cores} cores (${kernels} kernels)`
       )
     })
 ).pipe(Command.withDescription("List the cells of a pipeline, which are done, and a rough cost estimate"))
