@@ -24,24 +24,30 @@ describe("the convergence plot", () => {
     const mc = f.notes.find((n) => n.startsWith("GN, quadrature = mc"))!
     const rqmc = f.notes.find((n) => n.startsWith("GN, quadrature = rqmc"))!
     expect(Number(/β = ([0-9.]+)/.exec(rqmc)![1])).toBeGreaterThan(Number(/β = ([0-9.]+)/.exec(mc)![1]))
-    // one panel per method, the reference (M = 8000) itself not drawn
+    // one panel per method; the reference (RQMC, M = 8000) itself is not drawn
     const values = data(f)
     expect([...new Set(values.map((v) => v.panel))].sort()).toEqual(["GD", "GN"])
-    expect(values.filter((v) => v.kind === "mean").every((v) => (v.x as number) < 8000)).toBe(true)
+    const means = values.filter((v) => v.kind === "mean")
+    expect(means.some((v) => v.x === 8000 && String(v.series).includes("rqmc"))).toBe(false)
     // means of 3 seeds with a band
     expect(values.filter((v) => v.kind === "mean").every((v) => v.seeds === 3)).toBe(true)
   })
 
-  it("with referenceColor compares every rule with the reference rule's largest M", async () => {
+  it("compares RQMC's largest M with MC's, and without referenceColor each rule with its own", async () => {
     const { figures } = buildFigures(await Effect.runPromise(readResults(particleFixture())))
-    const f = figures.find((x) => x.id === "particles-vs-rqmc")!
-    const mean = data(f).filter((v) => v.kind === "mean")
-    // the MC run at M = 8000 is now compared too (against RQMC's)
-    expect(mean.some((v) => v.x === 8000 || (v.x as number) === 4000)).toBe(true)
-    const mc250 = mean.find((v) => v.panel === "GN" && v.x === 250 && String(v.series).startsWith("mc"))!
-    const rq250 = mean.find((v) => v.panel === "GN" && v.x === 250 && String(v.series).startsWith("rqmc"))!
-    // max-rel of (1 + cM^−β) against (1 + c 8000^−1): MC's is the larger at M = 250
-    expect(mc250.center as number).toBeGreaterThan(rq250.center as number)
+    const meansOf = (id: string) => data(figures.find((x) => x.id === id)!).filter((v) => v.kind === "mean")
+    // against RQMC's M = 8000: MC's M = 8000 run is compared too, RQMC's own is not
+    const vsRqmc = meansOf("particles")
+    expect(vsRqmc.filter((v) => v.x === 8000).map((v) => String(v.series).split(":")[0])).toEqual(
+      expect.arrayContaining(["GN, mc", "GD, mc"])
+    )
+    expect(vsRqmc.filter((v) => v.x === 8000)).toHaveLength(2)
+    // each rule against its own M = 8000: nothing at 8000; max-rel of MC's larger error is the larger
+    const own = meansOf("particles-own")
+    expect(own.some((v) => v.x === 8000)).toBe(false)
+    const at250 = (rule: string) =>
+      own.find((v) => v.x === 250 && String(v.series).startsWith(`GN, ${rule}:`))!.center as number
+    expect(at250("mc")).toBeGreaterThan(at250("rqmc"))
   })
 
   it("says what to sweep when there is one M", async () => {
@@ -77,6 +83,15 @@ describe("curves against flow time", () => {
     expect(Math.max(...ts)).toBeCloseTo(20, 12)
     expect(Math.min(...ts)).toBeGreaterThan(0)
     expect(ts.some((t) => !Number.isInteger(t))).toBe(true)
+  })
+
+  it("give methods of one plugin (GN flows with different η) distinct shades of its colour", async () => {
+    const { figures } = buildFigures(await Effect.runPromise(readResults(flowFixture())))
+    const spec = JSON.stringify(figures.find((x) => x.id === "flow-loss")!.spec)
+    const scale = /"scale":\{"domain":(\[[^\]]*\]),"range":(\[[^\]]*\])/.exec(spec)!
+    const [domain, range] = [JSON.parse(scale[1]) as string[], JSON.parse(scale[2]) as string[]]
+    expect(domain).toEqual(["GN flow η = 0.25", "GN flow η = 0.5", "gradient flow"])
+    expect(new Set(range).size).toBe(3)
   })
 
   it("draw no bound when it is not asked for, and σ* along the flow", async () => {

@@ -68,7 +68,7 @@ describe("shipped pipelines", () => {
     "cpu/figure3.json": 36,
     "cpu/figure4.json": 36,
     "cpu/figure4-sigma.json": 12,
-    "theory/particles.json": 72,
+    "theory/particles.json": 120,
     "theory/flows.json": 30
   }
   for (const [file, cells] of Object.entries(expected))

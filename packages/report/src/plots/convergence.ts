@@ -98,7 +98,8 @@ export function convergenceFigure(
       missingRef++
       continue
     }
-    if (ref === c || xOf(c) >= xOf(ref)) continue
+    // the reference itself (with referenceColor, the other rules' runs at the same M are compared)
+    if (ref === c || xOf(c) > xOf(ref)) continue
     const key = JSON.stringify([panelName(c), colorOf(c)])
     const line = lines.get(key) ?? { panel: panelName(c), colour: colorOf(c), points: [] }
     line.points.push({
@@ -119,7 +120,7 @@ export function convergenceFigure(
       fit === undefined
         ? "β n/a"
         : `β = ${fit.alpha.toFixed(2)}${fit.lo === null ? "" : ` [${fit.lo.toFixed(2)}, ${fit.hi!.toFixed(2)}]`}`
-    const series = `${line.colour === "" ? "" : `${line.colour}: `}${order}`
+    const series = `${[line.panel, line.colour].filter((x) => x !== "").join(", ")}: ${order}`
     legendOf.set(JSON.stringify([line.panel, line.colour]), series)
     notes.push(
       `${line.panel}${line.colour === "" ? "" : `, ${paramSymbol(color!)} = ${line.colour}`}: order ${order}`

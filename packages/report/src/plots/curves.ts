@@ -41,7 +41,7 @@ export function curvesFigure(
     plot.title ?? capitalize(`${fields.map(fieldLabel).join(", ")} vs ${byTime ? "time t" : "iteration"}`)
   const caption =
     (drawBound
-      ? `Dashed: Proposition 3's bound L(0)·e^{−2ηt} (L(0) the geometric mean over seeds) for each GN flow` +
+      ? `Dashed: Proposition 3's bound L(0)·exp(−2ηt) (L(0) the geometric mean over seeds) for each GN flow` +
         ` with the theory damping ε = ((1−η)/η) μ_H σ*, up to the time the first seed stopped. `
       : "") +
     `Mean over seeds (geometric mean on log axes) with the 95% Student-t confidence band over seeds` +

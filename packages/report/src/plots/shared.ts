@@ -75,13 +75,36 @@ export function methodOrder(folder: ResultsFolder): Array<{ label: string; plugi
   return [...out.entries()].map(([label, plugin]) => ({ label, plugin }))
 }
 
-/** Colour scale of method labels: the paper's method colours, then the palette. */
+/**
+ * Colour scale of method labels: the paper's method colours, then the palette. Several labels
+ * of one plugin (GN flows with different η) get shades of its colour, light to dark in order.
+ */
 export function methodScale(methods: ReadonlyArray<{ label: string; plugin: string }>) {
   let k = 0
+  const count = (plugin: string) => methods.filter((m) => m.plugin === plugin).length
   return {
     domain: methods.map((m) => m.label),
-    range: methods.map((m) => methodColors[m.plugin] ?? palette[k++ % palette.length])
+    range: methods.map((m) => {
+      const base = methodColors[m.plugin]
+      if (base === undefined) return palette[k++ % palette.length]
+      const n = count(m.plugin)
+      if (n === 1) return base
+      const i = methods.filter((x) => x.plugin === m.plugin).findIndex((x) => x.label === m.label)
+      return shade(base, -0.5 + i / (n - 1))
+    })
   }
+}
+
+/** A colour mixed towards white (t < 0) or black (t > 0) by |t|. */
+export function shade(hex: string, t: number): string {
+  const target = t < 0 ? 255 : 0
+  const mix = (j: number) => {
+    const v = parseInt(hex.slice(j, j + 2), 16)
+    return Math.round(v + Math.abs(t) * (target - v))
+      .toString(16)
+      .padStart(2, "0")
+  }
+  return `#${mix(1)}${mix(3)}${mix(5)}`
 }
 
 /**
