@@ -9,7 +9,7 @@ const params: Readonly<Record<string, { readonly symbol: string; readonly axis: 
   "dataset.nTest": { symbol: "N_test", axis: "test points" },
   "dataset.d": { symbol: "d", axis: "d (input dimension)" },
   "dataset.teacherWidth": { symbol: "M*", axis: "M* (teacher units)" },
-  "model.width": { symbol: "M", axis: "M (hidden units)" },
+  "model.width": { symbol: "M", axis: "M (hidden units, or particles)" },
   "model.initStd": { symbol: "τ0", axis: "τ0 (std of the initial hidden weights)" },
   "model.activation": { symbol: "σ", axis: "activation σ" },
   "model.quadrature": { symbol: "quadrature", axis: "quadrature rule of the particles" },

@@ -97,8 +97,9 @@ export const cpuSpeeds: Readonly<Record<"native" | "typescript", CpuSpeeds>> = {
 /**
  * Rough seconds of a cell on the CPU backend with the given kernel speeds: GN ≈ 2N²M/gram +
  * 2·(N³/3)/factor + 3NMD/features per step and ≤ 200 steps, GD ≈ 3NMD/features per step for
- * all its steps, RF ≈ one N³ eigendecomposition; a GN flow ≈ 300 right-hand sides of GN's
- * cost and a gradient flow ≈ 3 000 of GD's (the adaptive solver decides: stiff flows take
+ * all its steps, RF ≈ one N³ eigendecomposition; a GN flow ≈ 2 000 GN steps and a gradient
+ * flow ≈ 20 000 GD steps (right-hand sides with σ* and output rows, measured on
+ * pipelines/theory/flows.json; the adaptive solver decides: stiff flows, large τ0, take
  * more); plus the test evaluations.
  */
 export function estimateSeconds(cell: Cell, speeds: CpuSpeeds = cpuSpeeds.typescript, d = 10): number {
@@ -118,9 +119,9 @@ export function estimateSeconds(cell: Cell, speeds: CpuSpeeds = cpuSpeeds.typesc
     case "rf":
       return (10 * n ** 3) / speeds.factor + (n * n * m) / speeds.gram + tests
     case "gn-flow":
-      return 300 * gnStep + tests
+      return 2000 * gnStep + tests
     case "gradient-flow":
-      return 3000 * features + tests
+      return 20000 * features + tests
     default:
       return maxIter * features + tests
   }
