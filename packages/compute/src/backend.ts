@@ -32,8 +32,10 @@ export interface FeatureKernels {
   /**
    * The Gram matrix  A = Φ diag(a) Φᵀ + (Ψ diag(b) Ψᵀ) ∘ (X̃ X̃ᵀ)  (N × N, full, symmetric),
    * with a, b ≥ 0 of length M. This is the NTK of SPEC.md for a = ω²/g, b = ω² v²/g.
+   * With `out` (length N², any contents) the CPU kernels write A there and return it, so a
+   * training loop does not allocate N × N per step; other backends may return a new array.
    */
-  gram(a: Float64Array, b: Float64Array): Float64Array
+  gram(a: Float64Array, b: Float64Array, out?: Float64Array): Float64Array
   /** Release what the binding holds (device memory for device backends). Idempotent. */
   dispose(): void
 }

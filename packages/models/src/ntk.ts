@@ -17,13 +17,13 @@ export function forward(k: FeatureKernels, net: Network, p: Params): Float64Arra
   return k.phiMul(p.v.map((v, i) => v * net.outputWeights[i]))
 }
 
-/** The NTK Gram matrix A = J J* (N × N). */
-export function ntkGram(k: FeatureKernels, net: Network, p: Params): Float64Array {
+/** The NTK Gram matrix A = J J* (N × N), written into `out` when given (CPU kernels). */
+export function ntkGram(k: FeatureKernels, net: Network, p: Params, out?: Float64Array): Float64Array {
   const w = net.outputWeights
   const g = net.metric
   const a = w.map((wi, i) => (wi * wi) / g[i])
   const b = p.v.map((vi, i) => (w[i] * w[i] * vi * vi) / g[i])
-  return k.gram(a, b)
+  return k.gram(a, b, out)
 }
 
 /** The last-layer NTK K = J_v J_v* = Φ diag(ω²/g) Φᵀ (random features). */

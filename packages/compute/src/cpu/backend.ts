@@ -135,11 +135,12 @@ function bindNative(
       native.psiXDir(psi, xt, n, m, dim, c, du, h)
       return h
     },
-    gram(a, b) {
+    gram(a, b, into) {
       need()
       if (scratch.length !== n * m) scratch = new Float64Array(n * m)
       if (sq.length !== n * n) sq = new Float64Array(n * n)
-      const out = new Float64Array(n * n)
+      // the addon writes both triangles of out, whatever it held
+      const out = gramOut(into, n)
       native.gram(phi, psi, n, m, a, b, k, out, scratch, sq)
       return out
     },
@@ -232,7 +233,7 @@ function bindTypescript(x: Float64Array, n: number, dim: number, activation: Act
       need()
       return psiXDirection(psi, xt, n, m, dim, c, du)
     },
-    gram(a, b) {
+    gram(a, b, into) {
       need()
       // several threads work on S and T in shared memory (./threads.ts); one thread on plain arrays
       const threads = typescriptThreads()
@@ -244,7 +245,8 @@ function bindTypescript(x: Float64Array, n: number, dim: number, activation: Act
       const product = (s: Float64Array, c: Float64Array): void => {
         if (!syrkUpperThreaded(s, n, m, c, threads)) syrkUpper(s, n, m, c)
       }
-      const out = new Float64Array(n * n)
+      // the SYRK accumulates into the upper triangle: a reused buffer starts from zeros
+      const out = into === undefined ? new Float64Array(n * n) : gramOut(into, n).fill(0)
       if (shared) {
         t.fill(0)
         product(scaleColumns(phi, n, m, sqrtInto(a, sa), scaled), t)
@@ -268,6 +270,13 @@ function bindTypescript(x: Float64Array, n: number, dim: number, activation: Act
       m = 0
     }
   }
+}
+
+/** The buffer gram writes A into: the caller's (checked to be N × N) or a new one. */
+function gramOut(into: Float64Array | undefined, n: number): Float64Array {
+  if (into === undefined) return new Float64Array(n * n)
+  if (into.length !== n * n) throw new Error(`gram: out has length ${into.length}, expected ${n * n}`)
+  return into
 }
 
 /** Bind X̃ (n × dim) on the CPU with the active kernel provider. */

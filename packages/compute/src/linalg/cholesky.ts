@@ -23,15 +23,17 @@ import { nativeKernels } from "../cpu/provider.js"
  * at once against two rows of the already-computed part (a 2×2 register block): each loaded value
  * feeds two multiply-adds, which roughly halves the memory traffic of the naive loop.
  */
-export function cholesky(a: Float64Array, n: number): Float64Array | undefined {
+export function cholesky(a: Float64Array, n: number, out?: Float64Array): Float64Array | undefined {
   checkSquare(a, n, "cholesky")
+  if (out !== undefined) checkOut(out, a, n, "cholesky")
   const native = nativeKernels()
   if (native !== undefined) {
     // row-major lower triangle = LAPACK's column-major upper; the addon zeroes the rest
-    const l = Float64Array.from(a)
+    const l = out === undefined ? Float64Array.from(a) : (out.set(a), out)
     return native.potrf(l, n) === 0 ? l : undefined
   }
-  const l = new Float64Array(n * n)
+  // the factorisation writes the lower triangle only: a reused buffer starts from zeros
+  const l = out === undefined ? new Float64Array(n * n) : out.fill(0)
   let i = 0
   for (; i + 3 < n; i += 4) {
     if (!rowQuad(a, l, n, i)) return undefined
@@ -226,12 +228,23 @@ export function choleskySolve(l: Float64Array, n: number, b: Float64Array): Floa
   return y
 }
 
-/** Returns a copy of the row-major n×n matrix A with s added to every diagonal entry: A + sI. */
-export function addToDiagonal(a: Float64Array, n: number, s: number): Float64Array {
+/**
+ * Returns a copy of the row-major n×n matrix A with s added to every diagonal entry: A + sI
+ * (written into `out` when given, so that a loop over steps does not allocate).
+ */
+export function addToDiagonal(a: Float64Array, n: number, s: number, out?: Float64Array): Float64Array {
   checkSquare(a, n, "addToDiagonal")
-  const out = Float64Array.from(a)
-  for (let i = 0; i < n; i++) out[i * n + i] += s
-  return out
+  if (out !== undefined) checkOut(out, a, n, "addToDiagonal")
+  const o = out === undefined ? Float64Array.from(a) : (out.set(a), out)
+  for (let i = 0; i < n; i++) o[i * n + i] += s
+  return o
+}
+
+/** An output buffer must be n×n and distinct from the input. */
+function checkOut(out: Float64Array, a: Float64Array, n: number, where: string): void {
+  if (out.length !== n * n) throw new Error(`${where}: out has length ${out.length}, expected ${n * n}`)
+  if (out.buffer === a.buffer && out.byteOffset === a.byteOffset)
+    throw new Error(`${where}: out must not be the input matrix`)
 }
 
 /** Σ_{k<len} x[xo+k] y[yo+k], four accumulators so the additions do not serialise on one register. */

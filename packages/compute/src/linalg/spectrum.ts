@@ -94,7 +94,12 @@ const MAX_SHIFT_RATIO = 1e-1
  * so σmin is relatively accurate for well-conditioned A and accurate to ~1e-14·σmax·n otherwise.
  * `warm` passes the previous step's eigenvectors as start vectors.
  */
-export function extremeEigenvalues(a: Float64Array, n: number, warm: SpectrumWarmStart = {}): Spectrum {
+export function extremeEigenvalues(
+  a: Float64Array,
+  n: number,
+  warm: SpectrumWarmStart = {},
+  work?: Float64Array
+): Spectrum {
   checkSquare(a, n, "extremeEigenvalues")
   if (n < 1) throw new Error("extremeEigenvalues: empty matrix")
   const max = lanczosLargest((x) => symmetricMatvec(a, n, x), n, { start: warm.maxVector })
@@ -116,13 +121,14 @@ export function extremeEigenvalues(a: Float64Array, n: number, warm: SpectrumWar
   }
 
   let shift = 0
-  let l = cholesky(a, n)
+  // `work` (n × n, optional) receives the Cholesky factor, so a caller's loop need not allocate it
+  let l = cholesky(a, n, work)
   while (l === undefined) {
     shift = shift === 0 ? 1e-14 * sigmaMax * n : shift * 100
     if (shift > MAX_SHIFT_RATIO * sigmaMax) {
       throw new Error(`extremeEigenvalues: A + sI is not positive definite even at s = ${shift}`)
     }
-    l = cholesky(addToDiagonal(a, n, shift), n)
+    l = cholesky(addToDiagonal(a, n, shift), n, work)
   }
   const factor = l
   const min = lanczosLargest((x) => choleskySolve(factor, n, x), n, { start: warm.minVector })

@@ -28,39 +28,60 @@ export interface GnState extends TrainState {
   readonly warm: { readonly minVector?: Float64Array; readonly maxVector?: Float64Array }
 }
 
+/** N × N buffers a method reuses from step to step (A + εI and its Cholesky factor). */
+export interface SolveWork {
+  readonly shifted: Float64Array
+  readonly factor: Float64Array
+}
+
 /**
  * One damped solve: ε from the rule, (A + εI) z = g by Cholesky. If A + εI is not
  * numerically positive definite (ε below rounding), ε is raised to the spectrum's shift.
+ * `work` holds A + εI and its factor (no N × N allocation); the result is the same without it.
  */
 export function dampedSolve(
   a: Float64Array,
   n: number,
   g: Float64Array,
   spectrum: Spectrum,
-  damping: Damping
+  damping: Damping,
+  work?: SolveWork
 ): { z: Float64Array; eps: number } {
   let eps = dampingValue(damping, spectrum.sigmaMin)
-  let l = cholesky(addToDiagonal(a, n, eps), n)
+  const factor = (e: number) => cholesky(addToDiagonal(a, n, e, work?.shifted), n, work?.factor)
+  let l = factor(eps)
   if (l === undefined) {
     eps = Math.max(eps, spectrum.shift, 1e-15 * spectrum.sigmaMax * n)
-    for (let tries = 0; l === undefined && tries < 10; tries++, eps *= 100)
-      l = cholesky(addToDiagonal(a, n, eps), n)
+    for (let tries = 0; l === undefined && tries < 10; tries++, eps *= 100) l = factor(eps)
     if (l === undefined) throw new Error(`damped system is not positive definite even with eps=${eps}`)
   }
   return { z: choleskySolve(l, n, g), eps }
 }
 
-/** GN as an init/step pair. */
+/**
+ * GN as an init/step pair. The N × N arrays of a step (A, the factor for σ*, A + εI and its
+ * factor) live in buffers this method object reuses from step to step: nothing a step returns
+ * refers to them, and results are bit-for-bit those of fresh arrays.
+ */
 export function gn(options: GnOptions): Method<GnState> {
+  let work: { a: Float64Array; spectrum: Float64Array; solve: SolveWork } | undefined
+  const buffers = (n: number) => {
+    if (work === undefined || work.a.length !== n * n) {
+      const f = () => new Float64Array(n * n)
+      work = { a: f(), spectrum: f(), solve: { shifted: f(), factor: f() } }
+    }
+    return work
+  }
   return {
     id: "gn",
     init: (problem, params0) => ({ ...initialState(problem, params0), warm: {} }),
     step(problem, s) {
       const { kernels, net } = problem
       const n = s.residual.length
-      const a = ntkGram(kernels, net, s.params)
-      const spectrum = extremeEigenvalues(a, n, s.warm)
-      const { z, eps } = dampedSolve(a, n, functionGradient(s.residual), spectrum, options.damping)
+      const w = buffers(n)
+      const a = ntkGram(kernels, net, s.params, w.a)
+      const spectrum = extremeEigenvalues(a, n, s.warm, w.spectrum)
+      const { z, eps } = dampedSolve(a, n, functionGradient(s.residual), spectrum, options.damping, w.solve)
       const dw = jacobianAdjointMul(kernels, net, s.params, z)
       const params = descend(s.params, options.lr, dw)
       const state: GnState = {
