@@ -34,7 +34,10 @@ export interface BandPoint extends SeedBand {
 }
 
 /** Clean one seed's series: finite values (positive with `logY`), sorted, the last row of a repeated iteration. */
-function clean(series: ReadonlyArray<IterValue>, logY: boolean): Array<{ iter: number; value: number }> {
+export function cleanSeries(
+  series: ReadonlyArray<IterValue>,
+  logY: boolean
+): Array<{ iter: number; value: number }> {
   const byIter = new Map<number, number>()
   for (const r of series)
     if (r.value !== null && Number.isFinite(r.value) && (!logY || r.value > 0) && r.iter >= 0)
@@ -82,7 +85,7 @@ export function aggregateTrajectories(
 ): BandPoint[] {
   const level = options.level ?? 0.95
   const carry = options.carryForward ?? true
-  const cleaned = series.map((s) => clean(s, logY)).filter((s) => s.length > 0)
+  const cleaned = series.map((s) => cleanSeries(s, logY)).filter((s) => s.length > 0)
   const grid = [...new Set(cleaned.flatMap((s) => s.map((r) => r.iter)))].sort((a, b) => a - b)
   return grid.map((iter) => {
     const values = cleaned.flatMap((s) => {

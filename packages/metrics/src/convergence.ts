@@ -18,7 +18,7 @@
  * slopes with a t interval over seeds). Monte Carlo quadrature gives β ≈ 1/2; randomized
  * QMC is expected to do better.
  */
-import { interpolateAt, type IterValue } from "./aggregate.js"
+import { cleanSeries, interpolateAt, type IterValue } from "./aggregate.js"
 
 /** A distance between two trajectories. */
 export type TrajectoryDistance = "log-rms" | "max-rel"
@@ -26,13 +26,8 @@ export type TrajectoryDistance = "log-rms" | "max-rel"
 /** The distances `trajectoryDistance` knows. */
 export const trajectoryDistances: ReadonlyArray<TrajectoryDistance> = ["log-rms", "max-rel"]
 
-/** Finite positive values, sorted by iteration, the last of a repeated iteration. */
-function positive(series: ReadonlyArray<IterValue>): Array<{ iter: number; value: number }> {
-  const by = new Map<number, number>()
-  for (const r of series)
-    if (r.value !== null && Number.isFinite(r.value) && r.value > 0 && r.iter > 0) by.set(r.iter, r.value)
-  return [...by.entries()].sort((a, b) => a[0] - b[0]).map(([iter, value]) => ({ iter, value }))
-}
+/** Finite positive values after the initialisation (k > 0), sorted, the last of a repeated k. */
+const positive = (series: ReadonlyArray<IterValue>) => cleanSeries(series, true).filter((r) => r.iter > 0)
 
 /**
  * The distance (see the module comment) between trajectory `y` and reference `ref`, both

@@ -78,6 +78,13 @@ describe("curves against flow time", () => {
       const b = bound.find((x) => x.method === v.method && x.iter === v.iter)!
       expect(v.center as number).toBeLessThanOrEqual(b.center as number)
     }
+    // the notes check the bound on each seed's rows: the fixture's L0·e^{−3ηt} is e^{−ηt} × the bound
+    const note = (label: string) => f.notes.find((n) => n.startsWith(`${label}:`))!
+    const worst = (label: string) => Number(/≤ ([0-9.]+)/.exec(note(label))![1])
+    expect(worst("GN flow η = 0.25")).toBeCloseTo(Math.exp(-0.25 * 20 * 10 ** -4), 4)
+    expect(note("GN flow η = 0.5")).toContain("the bound holds")
+    expect(note("GN flow η = 0.5")).toContain(`${Math.exp(-0.5 * 20).toExponential(2)}`)
+    expect(f.notes.some((n) => n.startsWith("gradient flow"))).toBe(false)
     // x is the time grid (0 < t ≤ 20), not the row index
     const ts = values.map((v) => v.iter as number)
     expect(Math.max(...ts)).toBeCloseTo(20, 12)

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { describe, expect, it } from "vitest"
+import { cellOutcomes, cellRows } from "./results-folder.js"
 
 const root = fileURLToPath(new URL("../../../", import.meta.url))
 const bin = join(root, "packages/runner/bin/gnlab.js")
@@ -29,31 +30,8 @@ const write = (dir: string, doc: unknown, name = "p.json") => {
   return f
 }
 const computed = (stdout: string) => Number(/(\d+) computed/.exec(stdout)?.[1])
-/** Every finished cell of a results folder: id → summary without timing. */
-const results = (dir: string) =>
-  Object.fromEntries(
-    readdirSync(join(dir, "cells")).map((id) => {
-      const s = JSON.parse(readFileSync(join(dir, "cells", id, "summary.json"), "utf8"))
-      return [
-        id,
-        {
-          iterations: s.iterations,
-          stopReason: s.stopReason,
-          finalTrainLoss: s.finalTrainLoss,
-          finalTestLoss: s.finalTestLoss
-        }
-      ]
-    })
-  )
-/** Trajectory rows of a cell without wall time. */
-const rows = (dir: string, id: string) =>
-  readFileSync(join(dir, "cells", id, "trajectory.jsonl"), "utf8")
-    .trim()
-    .split("\n")
-    .map((l) => {
-      const { wallSeconds: _w, ...rest } = JSON.parse(l)
-      return rest
-    })
+const results = (dir: string) => cellOutcomes(dir)
+const rows = cellRows
 
 describe("shipped pipelines", () => {
   const expected: Record<string, number> = {

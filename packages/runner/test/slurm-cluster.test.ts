@@ -17,6 +17,7 @@ import { fileURLToPath } from "node:url"
 import { beforeAll, describe, expect, it } from "vitest"
 import { inShard } from "../src/pipeline-run.js"
 import { scancel } from "../src/slurm.js"
+import { cellOutcomes, cellRows } from "./results-folder.js"
 
 const root = fileURLToPath(new URL("../../../", import.meta.url))
 const bin = join(root, "packages/runner/bin/gnlab.js")
@@ -121,31 +122,8 @@ function jobStates(job: string): Record<string, { state: string; restarts: numbe
 }
 
 /** Every finished cell: id → summary without timing. */
-const results = (dir: string) =>
-  Object.fromEntries(
-    readdirSync(join(dir, "cells"))
-      .filter((id) => existsSync(join(dir, "cells", id, "summary.json")))
-      .map((id) => {
-        const s = JSON.parse(readFileSync(join(dir, "cells", id, "summary.json"), "utf8"))
-        return [
-          id,
-          {
-            iterations: s.iterations,
-            stopReason: s.stopReason,
-            finalTrainLoss: s.finalTrainLoss,
-            finalTestLoss: s.finalTestLoss
-          }
-        ]
-      })
-  )
-const rows = (dir: string, id: string) =>
-  readFileSync(join(dir, "cells", id, "trajectory.jsonl"), "utf8")
-    .trim()
-    .split("\n")
-    .map((l) => {
-      const { wallSeconds: _w, ...rest } = JSON.parse(l)
-      return rest
-    })
+const results = (dir: string) => cellOutcomes(dir, { finishedOnly: true })
+const rows = cellRows
 const cellIds = (out: string): string[] =>
   (JSON.parse(readFileSync(join(out, "cells.json"), "utf8")) as Array<{ id: string }>).map((c) => c.id)
 const taskOf = (id: string, tasks: number): number => {

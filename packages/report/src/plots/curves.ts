@@ -4,8 +4,8 @@
  * over seeds; a column of panels per `facet` value and a row per field. With `bound`, the
  * GN flow's Prop. 3 bound L(0)·e^{−2ηt} is drawn dashed beside each theory-damped gn-flow line.
  */
-import { aggregateTrajectories, type TrajectoryRow } from "@gnlab/metrics"
-import { fieldLabel, paramSymbol, sequentialColors, valueText } from "../labels.js"
+import { aggregateTrajectories, seedBand, type TrajectoryRow } from "@gnlab/metrics"
+import { fieldLabel, num, paramSymbol, sequentialColors, valueText } from "../labels.js"
 import type { CellResult, PlotDeclaration, ResultsFolder } from "../results.js"
 import {
   axisFor,
@@ -74,6 +74,7 @@ export function curvesFigure(
     }
   const xOf = (r: TrajectoryRow): number | null => (byTime ? (typeof r.t === "number" ? r.t : null) : r.iter)
   const values: Array<Record<string, unknown>> = []
+  const boundNotes: string[] = []
   for (const g of groups.values()) {
     const band = aggregateTrajectories(
       g.cells.map((c) =>
@@ -88,9 +89,15 @@ export function curvesFigure(
         const r0 = c.rows.find((r) => xOf(r) === 0)
         return r0 === undefined ? [] : [r0.trainLoss]
       })
-      const l0mean = 10 ** (l0.reduce((s, v) => s + Math.log10(v), 0) / l0.length)
+      const l0mean = seedBand(l0, true).center
       // up to the first seed's stop: a stopped run is held at its last loss, which the bound then passes
       const stop = Math.min(...g.cells.map((c) => xOf(c.rows[c.rows.length - 1]) ?? Infinity))
+      const check = boundRatios(g.cells, eta, xOf)
+      if (check !== undefined)
+        boundNotes.push(
+          `${g.method}${g.panel === "" ? "" : ` (${g.panel})`}: L(t)/(L(0)·exp(−2ηt)) ≤ ${check.worst.toFixed(4)} over t > 0` +
+            ` (${check.worst <= 1 ? "the bound holds" : "THE BOUND IS VIOLATED"}); at the end of the runs ${num(check.endLo)}–${num(check.endHi)}`
+        )
       if (l0.length > 0)
         for (const b of band.filter((x) => x.iter <= stop))
           values.push({
@@ -217,7 +224,33 @@ export function curvesFigure(
     field: "quantity",
     order: quantities
   })
-  return { ...base, spec, notes: exclusionNotes(folder.cells) }
+  return { ...base, spec, notes: [...boundNotes, ...exclusionNotes(folder.cells)] }
+}
+
+/**
+ * Prop. 3 checked on every seed's own rows: the largest L(t) / (L(0) e^{−2ηt}) over its
+ * recorded t > 0, and the range over seeds of that ratio at each run's last row.
+ */
+function boundRatios(
+  cells: ReadonlyArray<CellResult>,
+  eta: number,
+  xOf: (r: TrajectoryRow) => number | null
+): { worst: number; endLo: number; endHi: number } | undefined {
+  let worst = -Infinity
+  const ends: number[] = []
+  for (const c of cells) {
+    const l0 = c.rows.find((r) => xOf(r) === 0)?.trainLoss
+    if (l0 === undefined) continue
+    let last: number | undefined
+    for (const r of c.rows) {
+      const t = xOf(r)
+      if (t === null || t <= 0) continue
+      last = r.trainLoss / (l0 * Math.exp(-2 * eta * t))
+      worst = Math.max(worst, last)
+    }
+    if (last !== undefined) ends.push(last)
+  }
+  return ends.length === 0 ? undefined : { worst, endLo: Math.min(...ends), endHi: Math.max(...ends) }
 }
 
 /** η of the cells' GN flow when it has the theory damping (Prop. 3 applies), else undefined. */

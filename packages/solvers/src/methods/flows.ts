@@ -49,6 +49,7 @@ import {
 } from "@gnlab/compute"
 import { jacobianAdjointMul, ntkGram, paramDistance, type Params } from "@gnlab/models"
 import { dampingValue, type Damping } from "../damping.js"
+import { gnWorkspace } from "./gn.js"
 import { dopri5Advance, dopri5Init, OdeFailure, type Dopri5State, type OdeOptions } from "../ode.js"
 import {
   evaluateAt,
@@ -176,21 +177,24 @@ type Velocity = (problem: Problem, p: Params, warm: { current: SpectrumWarmStart
  * NaN where the damped system is not positive definite (the flow is undefined there).
  */
 function gnVelocity(damping: Damping, hessian: HessianChoice): Velocity {
+  // the N × N arrays of each evaluation (several per ODE step) reuse GN's buffers
+  const buffers = gnWorkspace()
   return (problem, p, warm) => {
     const { kernels, net } = problem
     const { residual } = evaluateAt(problem, p)
     const n = residual.length
     const hInv = 1 / hessianScale(hessian, n)
-    const a = ntkGram(kernels, net, p)
+    const w = buffers(n)
+    const a = ntkGram(kernels, net, p, w.a)
     let spectrum: Spectrum
     try {
-      spectrum = extremeEigenvalues(a, n, warm.current)
+      spectrum = extremeEigenvalues(a, n, warm.current, w.spectrum)
     } catch {
       return new Float64Array(p.u.length + p.v.length).fill(NaN)
     }
     warm.current = { minVector: spectrum.minVector, maxVector: spectrum.maxVector }
     const eps = dampingValue(damping, spectrum.sigmaMin)
-    const l = cholesky(addToDiagonal(a, n, eps * hInv), n)
+    const l = cholesky(addToDiagonal(a, n, eps * hInv, w.solve.shifted), n, w.solve.factor)
     if (l === undefined) return new Float64Array(p.u.length + p.v.length).fill(NaN)
     const z = choleskySolve(
       l,

@@ -58,20 +58,32 @@ export function dampedSolve(
   return { z: choleskySolve(l, n, g), eps }
 }
 
+/** The N × N buffers of one GN system: A, the Cholesky factor for σ*, and the damped solve's. */
+export interface GnWork {
+  readonly a: Float64Array
+  readonly spectrum: Float64Array
+  readonly solve: SolveWork
+}
+
 /**
- * GN as an init/step pair. The N × N arrays of a step (A, the factor for σ*, A + εI and its
- * factor) live in buffers this method object reuses from step to step: nothing a step returns
- * refers to them, and results are bit-for-bit those of fresh arrays.
+ * `buffers(n)` → the N × N buffers of a GN system, allocated on first use (and when N changes)
+ * and then reused, so a loop of GN steps or GN-flow velocities does not allocate N × N arrays.
+ * Nothing a step returns may refer to them; results are bit-for-bit those of fresh arrays.
  */
-export function gn(options: GnOptions): Method<GnState> {
-  let work: { a: Float64Array; spectrum: Float64Array; solve: SolveWork } | undefined
-  const buffers = (n: number) => {
+export function gnWorkspace(): (n: number) => GnWork {
+  let work: GnWork | undefined
+  return (n) => {
     if (work === undefined || work.a.length !== n * n) {
       const f = () => new Float64Array(n * n)
       work = { a: f(), spectrum: f(), solve: { shifted: f(), factor: f() } }
     }
     return work
   }
+}
+
+/** GN as an init/step pair (its N × N arrays in a `gnWorkspace`, one per method object). */
+export function gn(options: GnOptions): Method<GnState> {
+  const buffers = gnWorkspace()
   return {
     id: "gn",
     init: (problem, params0) => ({ ...initialState(problem, params0), warm: {} }),
