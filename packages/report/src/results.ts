@@ -3,12 +3,14 @@
  *
  *   pipeline.json  cells.json  events.jsonl  cells/<id>/{cell.json, trajectory.jsonl, summary.json, error.json, checkpoint.json}
  *
- * Read-only and tolerant of a folder being written: a cell is done when its summary parses,
- * names the cell and counts the rows of its trajectory (the runner's rule); a half-written
- * last trajectory line of a running cell is skipped. A folder that is not a results folder
+ * Read-only and tolerant of a folder being written: whether a cell is done and intact is the
+ * runner's rule, `checkDoneCell` of `@gnlab/metrics/cell-files` (its digest matches its files,
+ * its summary names it and counts its rows, every row parses); a half-written last trajectory
+ * line of a running cell is skipped. A folder that is not a results folder
  * at all fails with `ResultsInvalid`, which names the problem and the fix.
  */
 import type { RunSummary, TrajectoryRow } from "@gnlab/metrics"
+import { checkDoneCell } from "@gnlab/metrics/cell-files"
 import { Data, Effect } from "effect"
 import { existsSync, readFileSync, statSync } from "node:fs"
 import { join } from "node:path"
@@ -118,31 +120,20 @@ function jsonLines(path: string): unknown[] {
 const isObject = (x: unknown): x is Record<string, unknown> =>
   typeof x === "object" && x !== null && !Array.isArray(x)
 
-/** Read one cell's folder. */
+/** Read one cell's folder: done (with its stop reason) or corrupt by the runner's rule, `checkDoneCell`. */
 export function readCell(dir: string, entry: CellEntry): CellResult {
   const cellDir = join(dir, "cells", entry.id)
   if (!existsSync(cellDir)) return { entry, state: "pending", rows: [] }
+  const check = checkDoneCell(cellDir, entry.id)
+  if (check.status === "done") {
+    const summary = check.summary as unknown as CellSummary
+    const rows = check.rows as unknown as TrajectoryRow[]
+    return { entry, config: check.config, state: summary.stopReason, summary, rows }
+  }
+  if (check.status === "corrupt") return { entry, state: "corrupt", rows: [] }
   const config = tryJson(join(cellDir, "cell.json"))
   const base = { entry, ...(isObject(config) ? { config } : {}) }
   const trajectory = join(cellDir, "trajectory.jsonl")
-  if (existsSync(join(cellDir, "summary.json"))) {
-    const s = tryJson(join(cellDir, "summary.json"))
-    const lines = existsSync(trajectory)
-      ? readFileSync(trajectory, "utf8")
-          .split("\n")
-          .filter((l) => l.length > 0)
-      : []
-    const rows = jsonLines(trajectory) as TrajectoryRow[]
-    if (
-      isObject(s) &&
-      s.cellId === entry.id &&
-      s.rows === lines.length &&
-      rows.length === lines.length &&
-      (s.stopReason === "converged" || s.stopReason === "maxIter" || s.stopReason === "diverged")
-    )
-      return { ...base, state: s.stopReason, summary: s as unknown as CellSummary, rows }
-    return { ...base, state: "corrupt", rows: [] }
-  }
   if (existsSync(join(cellDir, "error.json"))) {
     const e = tryJson(join(cellDir, "error.json"))
     const message = isObject(e) && typeof e.message === "string" ? e.message : "error.json unreadable"

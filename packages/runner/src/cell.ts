@@ -26,10 +26,8 @@ import {
   type TrainState
 } from "@gnlab/solvers"
 import { Effect, Exit } from "effect"
-import { join } from "node:path"
-import { writeFileAtomic } from "./output.js"
 import { methodPlugin, metricsPlugin, modelPlugin } from "./plugins.js"
-import { openTrajectoryAt, readCheckpoint, removeCheckpoint, resetCell, writeCheckpoint } from "./store.js"
+import { finishCell, openTrajectoryAt, readCheckpoint, resetCell, writeCheckpoint } from "./store.js"
 import { gnlabVersion } from "./version.js"
 
 /** Progress of a running cell (sent at most every ~2 s). */
@@ -245,8 +243,7 @@ export const runCell = Effect.fnUntraced(function* (o: CellRunOptions) {
         engine: ENGINE_VERSION,
         gnlabVersion
       }
-      writeFileAtomic(join(dir, "summary.json"), JSON.stringify(summary, null, 2) + "\n")
-      removeCheckpoint(dir)
+      finishCell(dir, o.id, summary)
       return summary
     }
     if (now - lastCheckpoint > o.checkpointSeconds * 1000) {

@@ -4,29 +4,32 @@
  *
  *   cell.json          the resolved config (written first)
  *   trajectory.jsonl   rows, streamed as they are computed
- *   summary.json       written atomically when the cell ends: its presence means "done"
+ *   summary.json       written atomically when the cell ends
+ *   digest.json        written last: the SHA-256 of cell.json, trajectory.jsonl and summary.json
  *   checkpoint.json    + checkpoint.bin: the state of an unfinished cell (weights, iteration,
  *                      method buffers, trajectory offset), written atomically every few minutes
  *                      and on interruption; removed when the cell is done
  *   error.json         a cell that threw: the error (the cell is retried by the next run)
+ *   cell.lock          the claim of the run computing the cell (locks.ts)
  *
- * A cell folder whose summary is unreadable, names another cell, or disagrees with its
- * trajectory is corrupt: it is recomputed, never reused.
+ * Whether a cell is done and intact is decided by one rule, `checkDoneCell` of
+ * `@gnlab/metrics/cell-files`, which the report uses too: a summary or digest that does not
+ * hold up marks the cell corrupt, and it is recomputed, never reused.
  */
-import { createHash } from "node:crypto"
+import { checkDoneCell, DIGEST_FILE, digestCell, sha256 } from "@gnlab/metrics/cell-files"
 import {
   closeSync,
   existsSync,
   fsyncSync,
+  ftruncateSync,
   mkdirSync,
   openSync,
   readFileSync,
   rmSync,
-  truncateSync,
-  writeSync
+  truncateSync
 } from "node:fs"
 import { join } from "node:path"
-import { writeFileAtomic } from "./output.js"
+import { writeAll, writeFileAtomic } from "./output.js"
 
 /** Where a cell stands in a results folder. */
 export type CellStatus = "done" | "partial" | "failed" | "pending" | "corrupt"
@@ -36,41 +39,34 @@ export const cellDir = (results: string, id: string): string => join(results, "c
 
 const readJson = (path: string): unknown => JSON.parse(readFileSync(path, "utf8"))
 
-/** The summary of a finished cell, if it is complete and consistent; else undefined. */
-export function readDoneSummary(dir: string, id: string): Record<string, unknown> | undefined {
-  const path = join(dir, "summary.json")
-  if (!existsSync(path)) return undefined
-  try {
-    const s = readJson(path) as Record<string, unknown>
-    if (s.cellId !== id || typeof s.rows !== "number") return undefined
-    const lines = readFileSync(join(dir, "trajectory.jsonl"), "utf8")
-      .split("\n")
-      .filter((l) => l.length > 0)
-    if (lines.length !== s.rows) return undefined
-    JSON.parse(lines[lines.length - 1]) // the last row must parse
-    return s
-  } catch {
-    return undefined
-  }
+/** Where a cell stands, and why a corrupt one is corrupt. */
+export interface CellState {
+  readonly status: CellStatus
+  readonly reason?: string
+}
+
+/** The state of a cell in `results` (done and corrupt by the shared rule, `checkDoneCell`). */
+export function cellState(results: string, id: string): CellState {
+  const dir = cellDir(results, id)
+  if (!existsSync(dir)) return { status: "pending" }
+  const check = checkDoneCell(dir, id)
+  if (check.status === "done") return { status: "done" }
+  if (check.status === "corrupt") return { status: "corrupt", reason: check.reason }
+  if (existsSync(join(dir, "error.json"))) return { status: "failed" }
+  return existsSync(join(dir, "checkpoint.json")) || existsSync(join(dir, "trajectory.jsonl"))
+    ? { status: "partial" }
+    : { status: "pending" }
 }
 
 /** The status of a cell in `results`. */
-export function cellStatus(results: string, id: string): CellStatus {
-  const dir = cellDir(results, id)
-  if (!existsSync(dir)) return "pending"
-  if (existsSync(join(dir, "summary.json")))
-    return readDoneSummary(dir, id) !== undefined ? "done" : "corrupt"
-  if (existsSync(join(dir, "error.json"))) return "failed"
-  return existsSync(join(dir, "checkpoint.json")) || existsSync(join(dir, "trajectory.jsonl"))
-    ? "partial"
-    : "pending"
-}
+export const cellStatus = (results: string, id: string): CellStatus => cellState(results, id).status
 
 /** The files a cell folder holds (nothing else in the folder is touched). */
 const cellFiles = [
   "cell.json",
   "trajectory.jsonl",
   "summary.json",
+  DIGEST_FILE,
   "checkpoint.json",
   "checkpoint.bin",
   "error.json"
@@ -115,7 +111,17 @@ export function openTrajectoryAt(dir: string, bytes: number, rows: number): Traj
     },
     append(row) {
       const line = Buffer.from(JSON.stringify(row) + "\n")
-      writeSync(fd, line)
+      try {
+        writeAll(fd, line)
+      } catch (e) {
+        // a short write (full disk) leaves no half row behind: cut back to the last whole row
+        try {
+          ftruncateSync(fd, size)
+        } catch {
+          // the write's error is the one to report
+        }
+        throw e
+      }
       size += line.length
       count++
     },
@@ -170,7 +176,21 @@ export interface Checkpoint {
   readonly elapsedSeconds: number
 }
 
-/** Write a checkpoint atomically: the binary file first, then the JSON that names its hash. */
+/** The SHA-256 of a checkpoint's metadata: the JSON text of every field but this hash. */
+const metaHash = (meta: Record<string, unknown>): string => sha256(JSON.stringify(meta))
+
+/** The SHA-256 of the first `bytes` bytes of a cell's trajectory. */
+const trajectoryPrefixHash = (dir: string, bytes: number): string | undefined => {
+  const path = join(dir, "trajectory.jsonl")
+  const all = existsSync(path) ? readFileSync(path) : Buffer.alloc(0)
+  return all.length < bytes ? undefined : sha256(all.subarray(0, bytes))
+}
+
+/**
+ * Write a checkpoint atomically: the binary file first, then the JSON that names its hash,
+ * the hash of the trajectory prefix it continues, and the hash of its own other fields — so an
+ * edited checkpoint.json, checkpoint.bin or trajectory prefix is refused and the cell restarts.
+ */
 export function writeCheckpoint(dir: string, c: Checkpoint): void {
   const arrays: Float64Array[] = []
   const state = encode(c.state, arrays)
@@ -185,22 +205,33 @@ export function writeCheckpoint(dir: string, c: Checkpoint): void {
   }
   const bytes = Buffer.from(bin.buffer, bin.byteOffset, bin.byteLength)
   writeFileAtomic(join(dir, "checkpoint.bin"), bytes)
-  const meta = { ...c, state, layout, binSha256: createHash("sha256").update(bytes).digest("hex"), format: 1 }
-  writeFileAtomic(join(dir, "checkpoint.json"), JSON.stringify(meta) + "\n")
+  const meta = {
+    ...c,
+    state,
+    layout,
+    binSha256: sha256(bytes),
+    trajectorySha256: trajectoryPrefixHash(dir, c.trajectoryBytes) ?? null,
+    format: 2
+  }
+  writeFileAtomic(
+    join(dir, "checkpoint.json"),
+    JSON.stringify({ ...meta, metaSha256: metaHash(meta) }) + "\n"
+  )
 }
 
 /** Read a checkpoint of cell `id`; undefined when absent, for another cell, or damaged. */
 export function readCheckpoint(dir: string, id: string): Checkpoint | undefined {
   try {
-    const meta = readJson(join(dir, "checkpoint.json")) as Record<string, unknown>
-    if (meta.cellId !== id || meta.format !== 1) return undefined
+    const { metaSha256, ...meta } = readJson(join(dir, "checkpoint.json")) as Record<string, unknown>
+    // JSON.parse keeps key order and numbers round-trip: the text re-serialises to what was hashed
+    if (metaSha256 !== metaHash(meta)) return undefined
+    if (meta.cellId !== id || meta.format !== 2) return undefined
     const bytes = readFileSync(join(dir, "checkpoint.bin"))
-    if (createHash("sha256").update(bytes).digest("hex") !== meta.binSha256) return undefined
+    if (sha256(bytes) !== meta.binSha256) return undefined
+    // the rows it continues must be the rows it saw (gone or edited: restart)
+    if (trajectoryPrefixHash(dir, meta.trajectoryBytes as number) !== meta.trajectorySha256) return undefined
     const all = new Float64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength))
     const arrays = (meta.layout as Array<[number, number]>).map(([o, n]) => all.slice(o, o + n))
-    const trajectory = join(dir, "trajectory.jsonl")
-    const bytesNow = existsSync(trajectory) ? readFileSync(trajectory).length : 0
-    if (bytesNow < (meta.trajectoryBytes as number)) return undefined // the rows it names are gone
     return {
       cellId: id,
       state: decode(meta.state as Json, arrays),
@@ -221,10 +252,30 @@ export function removeCheckpoint(dir: string): void {
   rmSync(join(dir, "checkpoint.bin"), { force: true })
 }
 
-/** Record a cell that threw. */
-export function writeError(dir: string, error: { message: string; stack?: string }): void {
-  writeFileAtomic(
-    join(dir, "error.json"),
-    JSON.stringify({ message: error.message, stack: error.stack }, null, 2) + "\n"
-  )
+/**
+ * A cell's last writes, in order: the summary, then the digest of its files (from then on the
+ * cell is done), then the checkpoint is removed. A crash before the digest leaves a cell that is
+ * not done (corrupt if the summary exists): the next run resumes its checkpoint or recomputes it.
+ */
+export function finishCell(dir: string, id: string, summary: object): void {
+  writeFileAtomic(join(dir, "summary.json"), JSON.stringify(summary, null, 2) + "\n")
+  writeFileAtomic(join(dir, DIGEST_FILE), JSON.stringify(digestCell(dir, id), null, 2) + "\n")
+  removeCheckpoint(dir)
+}
+
+/**
+ * Record a cell that threw, if the disk lets us: returns whether error.json was written (a full
+ * disk may refuse it; the run reports the failure anyway).
+ */
+export function writeError(dir: string, error: { message: string; stack?: string }): boolean {
+  try {
+    mkdirSync(dir, { recursive: true })
+    writeFileAtomic(
+      join(dir, "error.json"),
+      JSON.stringify({ message: error.message, stack: error.stack }, null, 2) + "\n"
+    )
+    return true
+  } catch {
+    return false
+  }
 }

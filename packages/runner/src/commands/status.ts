@@ -4,8 +4,8 @@
  * says the rest), so it answers the same on a laptop, for sharded runs on several machines, and
  * for a Slurm job array — whatever the scheduler knows or has forgotten.
  *
- * A cell is done (a valid summary), failed (error.json), corrupt (a summary that does not hold
- * up: it will be recomputed), pending (nothing computed yet), or partial. A partial cell is
+ * A cell is done (intact by the shared rule, `checkDoneCell`), failed (error.json), corrupt (a
+ * summary or digest that does not hold up: it will be recomputed), pending (nothing computed yet), or partial. A partial cell is
  * **running** when its trajectory or checkpoint changed in the last M minutes (default 10:
  * twice `gnlab run`'s default --checkpoint-minutes, and a running cell rewrites its checkpoint
  * at least that often), else **interrupted**: its process is gone (killed, cancelled, timed
@@ -17,7 +17,7 @@ import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, sta
 import { join } from "node:path"
 import { InvalidArgument } from "../errors.js"
 import { slurmDir } from "../slurm.js"
-import { cellDir, cellStatus } from "../store.js"
+import { cellDir, cellState } from "../store.js"
 
 /** Where a cell stands, for `gnlab status`. */
 export type StatusKind = "done" | "running" | "interrupted" | "pending" | "failed" | "corrupt"
@@ -41,7 +41,7 @@ export interface CellState {
   /** the last recorded row's iteration and train loss (partial cells) */
   readonly iter: number | null
   readonly trainLoss: number | null
-  /** why it failed (failed cells) */
+  /** why it failed (failed cells) or why it is corrupt (corrupt cells) */
   readonly error: string | null
 }
 
@@ -132,7 +132,7 @@ export function resultsStatus(
   }
   const cells = entries.map((c): CellState => {
     const dir = cellDir(results, c.id)
-    const stored = cellStatus(results, c.id)
+    const { status: stored, reason } = cellState(results, c.id)
     const base = {
       id: c.id,
       label: labelOf(c),
@@ -150,6 +150,8 @@ export function resultsStatus(
       }
       return { ...base, status: "failed", error }
     }
+    // a corrupt cell says why (the shared rule's reason)
+    if (stored === "corrupt") return { ...base, status: stored, error: reason ?? null }
     if (stored !== "partial") return { ...base, status: stored }
     const changed = lastChange(dir)
     const ago = changed === undefined ? null : Math.max(0, (nowMs - changed) / 1000)
@@ -213,7 +215,7 @@ export function formatStatus(s: ResultsStatus): string {
       x.status === "failed"
         ? x.error!
         : x.status === "corrupt"
-          ? "its summary does not hold up: the next run recomputes it"
+          ? `${x.error ?? "its files do not hold up"}: the next run recomputes it`
           : `iter ${x.iter ?? "?"}, loss ${x.trainLoss?.toExponential(3) ?? "?"}, changed ${ago(x.changedSecondsAgo)} ago` +
             (x.status === "interrupted" ? " — the next run resumes it" : "")
     lines.push(`${x.status.padEnd(11)} ${x.id.slice(0, 12)}  ${x.label.padEnd(width)}  ${detail}`)
