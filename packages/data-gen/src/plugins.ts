@@ -12,6 +12,8 @@ export interface DatasetPlugin {
   readonly id: string
   readonly description: string
   readonly schema: { readonly [k: string]: unknown }
+  /** params naming input files: checked to exist, and hashed into the cell id by content */
+  readonly files?: ReadonlyArray<string>
   /** The data of a seed (params already validated and completed with defaults). */
   load(params: Readonly<Record<string, unknown>>, seed: number): Dataset
 }
@@ -68,6 +70,7 @@ export const dataFilePlugin: DatasetPlugin = {
       }
     }
   },
+  files: ["file"],
   load: (p) => parseDataFile(readFileSync(p.file as string, "utf8"), p.file as string)
 }
 

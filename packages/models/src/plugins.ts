@@ -14,6 +14,8 @@ export interface ModelPlugin {
   readonly id: string
   readonly description: string
   readonly schema: { readonly [k: string]: unknown }
+  /** params naming input files: checked to exist, and hashed into the cell id by content */
+  readonly files?: ReadonlyArray<string>
   /** The network for inputs of dimension `inputDim` and its initial parameters for `seed`. */
   build(
     params: Readonly<Record<string, unknown>>,
@@ -50,8 +52,12 @@ export const finiteWidthPlugin: ModelPlugin = {
         description:
           "initial weights from a JSON file (the format of gnlab train --init); width then comes from the file"
       }
-    }
+    },
+    // width is required unless the weights come from initFile (a cell without either cannot run)
+    if: { not: { required: ["initFile"] } },
+    then: { required: ["width"] }
   },
+  files: ["initFile"],
   build(p, inputDim, seed) {
     if (typeof p.initFile === "string") {
       const init = parseInitFile(readFileSync(p.initFile, "utf8"), p.initFile)

@@ -6,6 +6,7 @@
 import { Ajv2020 } from "ajv/dist/2020.js"
 import canonicalizeModule from "canonicalize"
 import { createHash } from "node:crypto"
+import { readFileSync } from "node:fs"
 import type { Pipeline } from "./pipeline.generated.js"
 import type { JsonSchema, Registry } from "./registry.js"
 
@@ -26,6 +27,11 @@ export interface CellConfig {
   readonly metrics: ResolvedStage
   readonly seed: number
   readonly backend: string
+  /**
+   * SHA-256 of the bytes of every input file the stages name (by `stage.param`, e.g.
+   * "dataset.file"): an edited file changes the id. Absent when no stage names a file.
+   */
+  readonly inputs?: Readonly<Record<string, string>>
 }
 
 /** A cell of a pipeline: its config, id (content hash) and the labels used in tables. */
@@ -69,16 +75,64 @@ export function withDefaults(
   return copy
 }
 
+/** The canonical JSON (RFC 8785) of a value: equal values, whatever their key order, give equal text. */
+export function canonicalJson(value: unknown): string {
+  const text = canonicalize(value)
+  if (text === undefined) throw new Error("canonicalJson: value has no JSON form")
+  return text
+}
+
 /** SHA-256 of the canonical JSON (RFC 8785) of a value. */
 export function contentHash(value: unknown): string {
-  const text = canonicalize(value)
-  if (text === undefined) throw new Error("contentHash: value has no JSON form")
-  return createHash("sha256").update(text).digest("hex")
+  return createHash("sha256").update(canonicalJson(value)).digest("hex")
+}
+
+/** SHA-256 (hex) of a file's bytes; throws the fs error of an unreadable file. */
+export function fileDigest(path: string): string {
+  return createHash("sha256").update(readFileSync(path)).digest("hex")
+}
+
+/**
+ * The digests of the input files a cell's stages name (the params each plugin lists in
+ * `files`), by `stage.param`; undefined when there are none, so the ids of cells without
+ * files do not change. `digest` defaults to reading the file; callers cache it.
+ */
+export function inputDigests(
+  config: Pick<CellConfig, "dataset" | "model" | "method" | "metrics">,
+  registry: Registry,
+  digest: (path: string) => string = fileDigest
+): Record<string, string> | undefined {
+  const out: Record<string, string> = {}
+  for (const kind of ["dataset", "model", "method", "metrics"] as const) {
+    const stage = config[kind]
+    for (const param of registry.get(kind, stage.plugin)?.files ?? []) {
+      const path = stage.params[param]
+      if (typeof path === "string") out[`${kind}.${param}`] = digest(path)
+    }
+  }
+  return Object.keys(out).length > 0 ? out : undefined
 }
 
 /** The id of a cell config: hash of the config and the engine version (24 hex digits). */
 export const cellId = (config: CellConfig): string =>
   contentHash({ engine: ENGINE_VERSION, config }).slice(0, 24)
+
+/**
+ * The number of cells of a pipeline, counted without expanding them (seeds × grid product ×
+ * zip rows × methods), so a huge sweep can be refused before it is materialized.
+ */
+export function countCells(pipeline: Pick<Pipeline, "seeds" | "methods" | "sweep">): number {
+  let points = 1
+  for (const values of Object.values(pipeline.sweep?.grid ?? {})) points *= (values as unknown[]).length
+  const zip = Object.values(pipeline.sweep?.zip ?? {})
+  if (zip.length > 0) points *= (zip[0] as unknown[]).length
+  return pipeline.seeds.length * points * pipeline.methods.length
+}
+
+const dataFiles = (inputs: Readonly<Record<string, string>> | undefined) => {
+  const own = Object.entries(inputs ?? {}).filter(([k]) => k.startsWith("dataset."))
+  return own.length > 0 ? Object.fromEntries(own) : undefined
+}
 
 /** The sweep points: grid product × zipped rows (one empty point without a sweep). */
 export function sweepPoints(sweep: Pipeline["sweep"]): Array<Record<string, unknown>> {
@@ -95,8 +149,28 @@ export function sweepPoints(sweep: Pipeline["sweep"]): Array<Record<string, unkn
   return points
 }
 
-/** Resolve every cell of a validated pipeline. `backendOverride` (the CLI's --backend) wins over the file. */
-export function expandCells(pipeline: Pipeline, registry: Registry, backendOverride?: string): Cell[] {
+/**
+ * Resolve every cell of a validated pipeline. `backendOverride` (the CLI's --backend) wins over
+ * the file. Input files (plugins' `files` params) are hashed into the ids, each file once.
+ * Cells that resolve to the same id (a swept parameter that one method does not have, e.g.
+ * `method.lr` with a flow) are kept once, at their first sweep point: `validate` refuses the
+ * other duplicates (repeated sweep values, identical methods), and a cell is never listed twice.
+ */
+export function expandCells(
+  pipeline: Pipeline,
+  registry: Registry,
+  backendOverride?: string,
+  digest: (path: string) => string = fileDigest
+): Cell[] {
+  const digests = new Map<string, string>()
+  const cachedDigest = (path: string): string => {
+    let d = digests.get(path)
+    if (d === undefined) {
+      d = digest(path)
+      digests.set(path, d)
+    }
+    return d
+  }
   const resolve = (
     kind: "dataset" | "model" | "method" | "metrics",
     plugin: string,
@@ -121,6 +195,7 @@ export function expandCells(pipeline: Pipeline, registry: Registry, backendOverr
     )
   const metricsStage = pipeline.metrics ?? defaultMetricsStage
   const cells: Cell[] = []
+  const seen = new Set<string>()
   for (const seed of pipeline.seeds)
     for (const point of sweepPoints(pipeline.sweep))
       for (const m of pipeline.methods) {
@@ -130,7 +205,7 @@ export function expandCells(pipeline: Pipeline, registry: Registry, backendOverr
           ...pipeline.dataset.params,
           ...overrides(point, "dataset", schemaOf("dataset", pipeline.dataset.plugin))
         })
-        const config: CellConfig = {
+        const stages = {
           dataset,
           model: resolve("model", pipeline.model.plugin, {
             ...pipeline.model.params,
@@ -147,12 +222,20 @@ export function expandCells(pipeline: Pipeline, registry: Registry, backendOverr
           seed,
           backend: backendOverride ?? m.backend ?? pipeline.backend ?? defaultBackend
         }
+        const inputs = inputDigests(stages, registry, cachedDigest)
+        const config: CellConfig = inputs === undefined ? stages : { ...stages, inputs }
+        const id = cellId(config)
+        if (seen.has(id)) continue
+        seen.add(id)
         cells.push({
-          id: cellId(config),
+          id,
           config,
           label: m.label ?? m.plugin,
           point,
-          dataKey: contentHash({ dataset, seed }).slice(0, 24)
+          // the data's own files are part of the data's identity (an edited file is other data)
+          dataKey: contentHash(
+            dataFiles(inputs) === undefined ? { dataset, seed } : { dataset, seed, files: dataFiles(inputs) }
+          ).slice(0, 24)
         })
       }
   return cells

@@ -19,6 +19,11 @@ export interface PluginDescriptor {
   readonly description: string
   /** JSON Schema of `params` (an object schema; `default`s are applied when cells are resolved) */
   readonly schema: JsonSchema
+  /**
+   * Params that name input files (e.g. a data file): `validate` checks that they exist, and
+   * the SHA-256 of their bytes enters the cell id, so an edited file is recomputed.
+   */
+  readonly files?: ReadonlyArray<string>
 }
 
 /** Registered plugins by kind and id. */

@@ -3,8 +3,12 @@
  * column, what was expected and what was found, and a "did you mean" for unknown plugin ids
  * and field names. Nothing is run before a pipeline validates.
  *
- * Order: JSON syntax (line/column) → the DSL's own schema (schema/pipeline.base.schema.json)
- * → each stage's plugin id and its params against the plugin's schema → sweep paths/values.
+ * Order: JSON syntax (line/column; the first error only: the parser's later ones follow from
+ * it) → duplicate keys → the DSL's own schema (schema/pipeline.base.schema.json) → each
+ * stage's plugin id and its params against the plugin's schema (with the swept params) →
+ * sweep paths/values → what would make cells that cannot run or repeat: missing input files,
+ * repeated sweep values or methods, plots naming parameters that are unknown or not swept.
+ * Numbers must be finite (JSON's 1e999 parses to Infinity).
  */
 import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js"
 import {
@@ -15,12 +19,15 @@ import {
   type Node,
   type ParseError
 } from "jsonc-parser"
+import { statSync } from "node:fs"
 import baseSchema from "../schema/pipeline.base.schema.json" with { type: "json" }
+import { canonicalJson, withDefaults } from "./cells.js"
 import type { Pipeline } from "./pipeline.generated.js"
 import {
   propertySchema,
   schemaProperties,
   type JsonSchema,
+  stageKinds,
   type Registry,
   type StageKind
 } from "./registry.js"
@@ -47,7 +54,8 @@ export type Validated =
   | { readonly ok: true; readonly pipeline: Pipeline }
   | { readonly ok: false; readonly issues: ReadonlyArray<ValidationIssue> }
 
-const ajv = new Ajv2020({ allErrors: true, strict: false, verbose: true })
+// strictNumbers: Infinity and NaN are not numbers of any parameter
+const ajv = new Ajv2020({ allErrors: true, strict: false, verbose: true, strictNumbers: true })
 const validateBase = ajv.compile(baseSchema)
 const pluginValidators = new WeakMap<JsonSchema, ValidateFunction>()
 
@@ -67,6 +75,7 @@ const describe = (v: unknown): string => {
   if (Array.isArray(v)) return v.length === 0 ? "an empty list" : `a list of ${v.length}`
   if (typeof v === "object") return "an object"
   if (typeof v === "string") return `"${v.length > 40 ? v.slice(0, 37) + "..." : v}"`
+  if (typeof v === "number" && !Number.isFinite(v)) return `${String(v)} (a number too large for float64)`
   return String(v)
 }
 
@@ -185,6 +194,8 @@ function fromAjv(errors: ReadonlyArray<ErrorObject>, prefix: string): Validation
         break
       case "propertyNames":
         break // reported by the nested "pattern" error with the property name
+      case "if":
+        break // reported by the nested error of its "then" (e.g. a required field)
       default:
         out.push({
           path: at,
@@ -201,7 +212,7 @@ function fromAjv(errors: ReadonlyArray<ErrorObject>, prefix: string): Validation
 /** Fill line/column from the parse tree. */
 function locate(issues: ValidationIssue[], text: string, root: Node | undefined): ValidationIssue[] {
   return issues.map((i) => {
-    if (root === undefined) return i
+    if (root === undefined || i.line !== undefined) return i
     const segs = segmentsOf(i.path)
     let node = findNodeAtLocation(root, segs)
     // an unknown or missing field: point at the key, or at its parent object
@@ -223,12 +234,16 @@ const stageAt = (
   return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined
 }
 
-/** Check one stage's plugin id and params. */
+/**
+ * Check one stage's plugin id and params. `swept` holds a value of each swept param of the
+ * stage, so a required param given by the sweep counts; their values are checked by checkSweep.
+ */
 function checkStage(
   registry: Registry,
   kind: StageKind,
   stage: Record<string, unknown> | undefined,
-  at: string
+  at: string,
+  swept: Readonly<Record<string, unknown>> = {}
 ): ValidationIssue[] {
   if (stage === undefined || typeof stage.plugin !== "string") return []
   const plugin = registry.get(kind, stage.plugin)
@@ -245,7 +260,58 @@ function checkStage(
     ]
   }
   const v = paramsValidator(plugin.schema)
-  return v(stage.params ?? {}) ? [] : fromAjv(v.errors ?? [], `${at}/params`)
+  const params = stage.params ?? {}
+  const isObject = typeof params === "object" && params !== null && !Array.isArray(params)
+  // swept params fill in what the stage leaves out (a given value is still checked as written)
+  const own = Object.fromEntries(
+    Object.entries(swept).filter(
+      ([k]) => propertySchema(plugin.schema, k) !== undefined && !(isObject && k in params)
+    )
+  )
+  const merged = isObject ? { ...own, ...params } : params
+  if (v(merged)) return []
+  const fromSweep = (e: ErrorObject) =>
+    Object.keys(own).some((k) => e.instancePath === `/${k}` || e.instancePath.startsWith(`/${k}/`))
+  return fromAjv(
+    (v.errors ?? []).filter((e) => !fromSweep(e)),
+    `${at}/params`
+  )
+}
+
+/** The first value of every swept param of a stage ("model" → { initStd: 0.5 }). */
+function sweptParams(doc: Record<string, unknown>, stage: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const part of ["grid", "zip"])
+    for (const [key, list] of Object.entries(stageAt(doc, ["sweep", part]) ?? {})) {
+      const [s, param] = key.split(".")
+      if (s === stage && param !== undefined && Array.isArray(list) && list.length > 0) out[param] = list[0]
+    }
+  return out
+}
+
+/** The schemas of the plugins a stage name of a sweep path refers to (every method's for "method"). */
+function schemasOf(registry: Registry, doc: Record<string, unknown>, stage: string): JsonSchema[] {
+  const pick = (kind: StageKind, s: Record<string, unknown> | undefined) => {
+    const p = typeof s?.plugin === "string" ? registry.get(kind, s.plugin) : undefined
+    return p === undefined ? [] : [p.schema]
+  }
+  if (stage === "method")
+    return (Array.isArray(doc.methods) ? doc.methods : []).flatMap((m) =>
+      pick("method", m as Record<string, unknown>)
+    )
+  if (stage === "metrics") return pick("metrics", stageAt(doc, ["metrics"]) ?? { plugin: "trajectory" })
+  return (stageKinds as ReadonlyArray<string>).includes(stage)
+    ? pick(stage as StageKind, stageAt(doc, [stage]))
+    : []
+}
+
+/** Equal text for equal JSON values (non-finite numbers, refused elsewhere, by their name). */
+const sameKey = (v: unknown): string => {
+  try {
+    return canonicalJson(v ?? null)
+  } catch {
+    return String(v)
+  }
 }
 
 /** Check sweep paths (stage.param) against the plugins of the pipeline, and their values. */
@@ -253,18 +319,6 @@ function checkSweep(registry: Registry, doc: Record<string, unknown>): Validatio
   const sweep = stageAt(doc, ["sweep"])
   if (sweep === undefined) return []
   const out: ValidationIssue[] = []
-  const schemasOf = (stage: string): JsonSchema[] => {
-    const pick = (kind: StageKind, s: Record<string, unknown> | undefined) => {
-      const p = typeof s?.plugin === "string" ? registry.get(kind, s.plugin) : undefined
-      return p === undefined ? [] : [p.schema]
-    }
-    if (stage === "method")
-      return (Array.isArray(doc.methods) ? doc.methods : []).flatMap((m) =>
-        pick("method", m as Record<string, unknown>)
-      )
-    if (stage === "metrics") return pick("metrics", stageAt(doc, ["metrics"]) ?? { plugin: "trajectory" })
-    return pick(stage as StageKind, stageAt(doc, [stage]))
-  }
   let zipLength: number | undefined
   for (const part of ["grid", "zip"] as const) {
     const values = stageAt(sweep, [part])
@@ -273,7 +327,7 @@ function checkSweep(registry: Registry, doc: Record<string, unknown>): Validatio
       const [stage, param] = key.split(".")
       const at = pointer(["sweep", part, key])
       if (param === undefined || !Array.isArray(list)) continue // the base schema reported it
-      const schemas = schemasOf(stage)
+      const schemas = schemasOf(registry, doc, stage)
       if (schemas.length === 0) continue // the stage's plugin is unknown: reported there
       const owners = schemas.filter((s) => propertySchema(s, param) !== undefined)
       if (owners.length === 0) {
@@ -287,12 +341,33 @@ function checkSweep(registry: Registry, doc: Record<string, unknown>): Validatio
         })
         continue
       }
+      const seen = new Map<string, number>()
       list.forEach((value, i) => {
         for (const s of owners) {
           const v = paramsValidator(propertySchema(s, param)!)
           if (!v(value)) out.push(...fromAjv(v.errors ?? [], pointer(["sweep", part, key, i])))
         }
+        // a repeated grid value repeats every cell of its row (zip rows are compared whole below)
+        const k = sameKey(value)
+        const first = seen.get(k)
+        if (part === "grid" && first !== undefined)
+          out.push({
+            path: pointer(["sweep", part, key, i]),
+            line: undefined,
+            column: undefined,
+            expected: "distinct values (a repeated value makes the same cells twice)",
+            found: `${describe(value)} again (item ${first})`
+          })
+        else seen.set(k, i)
       })
+      if (part === "zip" && stageAt(sweep, ["grid"])?.[key] !== undefined)
+        out.push({
+          path: at,
+          line: undefined,
+          column: undefined,
+          expected: "a parameter swept in grid or in zip, not both",
+          found: `"${key}" in both`
+        })
       if (part === "zip") {
         if (zipLength !== undefined && list.length !== zipLength)
           out.push({
@@ -306,6 +381,192 @@ function checkSweep(registry: Registry, doc: Record<string, unknown>): Validatio
       }
     }
   }
+  // repeated zip rows (position by position) make the same cells twice
+  const zip = Object.entries(stageAt(sweep, ["zip"]) ?? {}).filter(([, l]) => Array.isArray(l))
+  if (zip.length > 0 && zip.every(([, l]) => (l as unknown[]).length === zipLength)) {
+    const rows = new Map<string, number>()
+    for (let i = 0; i < zipLength!; i++) {
+      const k = sameKey(zip.map(([, l]) => (l as unknown[])[i]))
+      const first = rows.get(k)
+      if (first === undefined) rows.set(k, i)
+      else
+        out.push({
+          path: pointer(["sweep", "zip", zip[0][0], i]),
+          line: undefined,
+          column: undefined,
+          expected: "distinct zip rows (a repeated row makes the same cells twice)",
+          found: `row ${i} equal to row ${first}`
+        })
+    }
+  }
+  return out
+}
+
+/** Paths relative to the working directory; a readable regular file or the reason it is not. */
+function fileProblem(path: string): string | undefined {
+  try {
+    return statSync(path).isFile() ? undefined : "not a regular file"
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code ?? String(e)
+  }
+}
+
+/** Input files (plugins' `files` params, given or swept) must exist: a missing one fails every cell. */
+function checkFiles(registry: Registry, doc: Record<string, unknown>): ValidationIssue[] {
+  const out: ValidationIssue[] = []
+  const check = (value: unknown, at: string) => {
+    if (typeof value !== "string" || value.length === 0) return // the schema reported it
+    const problem = fileProblem(value)
+    if (problem !== undefined)
+      out.push({
+        path: at,
+        line: undefined,
+        column: undefined,
+        expected: "an existing file (paths are relative to the working directory)",
+        found: `"${value}" (${problem})`
+      })
+  }
+  const stages: Array<[StageKind, string, Record<string, unknown> | undefined]> = [
+    ["dataset", "/dataset", stageAt(doc, ["dataset"])],
+    ["model", "/model", stageAt(doc, ["model"])],
+    ...(Array.isArray(doc.methods) ? doc.methods : []).map(
+      (m, i): [StageKind, string, Record<string, unknown> | undefined] => [
+        "method",
+        `/methods/${i}`,
+        m as Record<string, unknown>
+      ]
+    ),
+    ["metrics", "/metrics", stageAt(doc, ["metrics"])]
+  ]
+  const checkedSweeps = new Set<string>()
+  for (const [kind, at, stage] of stages) {
+    const plugin = typeof stage?.plugin === "string" ? registry.get(kind, stage.plugin) : undefined
+    for (const param of plugin?.files ?? []) {
+      check(stageAt(stage!, ["params"])?.[param], `${at}/params/${param}`)
+      for (const part of ["grid", "zip"]) {
+        const key = `${kind}.${param}`
+        const list = stageAt(doc, ["sweep", part])?.[key]
+        if (!Array.isArray(list) || checkedSweeps.has(`${part}/${key}`)) continue
+        checkedSweeps.add(`${part}/${key}`)
+        list.forEach((v, i) => check(v, pointer(["sweep", part, key, i])))
+      }
+    }
+  }
+  return out
+}
+
+/** Two methods with the same plugin, params (defaults filled in) and backend make the same cells. */
+function checkMethods(registry: Registry, doc: Record<string, unknown>): ValidationIssue[] {
+  if (!Array.isArray(doc.methods)) return []
+  const out: ValidationIssue[] = []
+  const seen = new Map<string, number>()
+  doc.methods.forEach((m: unknown, i) => {
+    const stage = m as Record<string, unknown> | undefined
+    const plugin = typeof stage?.plugin === "string" ? registry.get("method", stage.plugin) : undefined
+    const params = stage?.params ?? {}
+    if (plugin === undefined || !paramsValidator(plugin.schema)(params)) return // reported there
+    const key = canonicalJson({
+      plugin: plugin.id,
+      params: withDefaults(plugin.schema, params as Record<string, unknown>),
+      backend: stage!.backend ?? null
+    })
+    const first = seen.get(key)
+    if (first === undefined) seen.set(key, i)
+    else
+      out.push({
+        path: `/methods/${i}`,
+        line: undefined,
+        column: undefined,
+        expected:
+          "methods that differ in plugin, params or backend (the same method twice makes the same cells)",
+        found: `the same method as /methods/${first}`
+      })
+  })
+  return out
+}
+
+const paramPathPattern = /^(dataset|model|method|metrics)\.[A-Za-z][A-Za-z0-9]*$/
+
+/**
+ * Plots: ids used once (an id names the figure's files), and every param naming a pipeline
+ * parameter (facet, color, x, … defaults included) names a swept parameter of a stage's plugin.
+ */
+function checkPlots(registry: Registry, doc: Record<string, unknown>): ValidationIssue[] {
+  const plots = stageAt(doc, ["report"])?.plots
+  if (!Array.isArray(plots)) return []
+  const swept = new Set(["grid", "zip"].flatMap((part) => Object.keys(stageAt(doc, ["sweep", part]) ?? {})))
+  const out: ValidationIssue[] = []
+  const ids = new Map<string, number>()
+  plots.forEach((p: unknown, i) => {
+    const plot = p as Record<string, unknown> | undefined
+    if (typeof plot?.id === "string") {
+      const first = ids.get(plot.id)
+      if (first === undefined) ids.set(plot.id, i)
+      else
+        out.push({
+          path: `/report/plots/${i}/id`,
+          line: undefined,
+          column: undefined,
+          expected: "a plot id used once (it names the figure's files)",
+          found: `"${plot.id}", the id of /report/plots/${first} too`
+        })
+    }
+    const plugin = typeof plot?.plugin === "string" ? registry.get("plot", plot.plugin) : undefined
+    const given = plot?.params ?? {}
+    if (plugin === undefined || !paramsValidator(plugin.schema)(given)) return // reported there
+    const params = withDefaults(plugin.schema, given as Record<string, unknown>)
+    for (const [name, value] of Object.entries(params)) {
+      if (typeof value !== "string" || !paramPathPattern.test(value)) continue
+      const [stage, param] = value.split(".")
+      const schemas = schemasOf(registry, doc, stage)
+      if (schemas.length === 0) continue // the stage's plugin is unknown: reported there
+      const at = `/report/plots/${i}/params/${name}`
+      if (!schemas.some((s) => propertySchema(s, param) !== undefined)) {
+        const known = [...new Set(schemas.flatMap(schemaProperties))]
+        out.push({
+          path: at,
+          line: undefined,
+          column: undefined,
+          expected: `a parameter of the ${stage} plugin (${known.map((k) => `${stage}.${k}`).join(", ")})`,
+          found: `"${value}"${didYouMean(param, known)}`
+        })
+      } else if (!swept.has(value))
+        out.push({
+          path: at,
+          line: undefined,
+          column: undefined,
+          expected: `a swept parameter (${swept.size > 0 ? [...swept].join(", ") : "this pipeline sweeps none"})`,
+          found: `"${value}", which is not swept${name in (given as object) ? "" : " (the plot's default)"}`
+        })
+    }
+  })
+  return out
+}
+
+/** Keys given twice in one object: JSON.parse keeps the last silently, so they are refused. */
+function duplicateKeys(text: string, root: Node | undefined): ValidationIssue[] {
+  const out: ValidationIssue[] = []
+  const walk = (node: Node, path: Array<string | number>): void => {
+    if (node.type === "object") {
+      const seen = new Map<string, number>()
+      for (const property of node.children ?? []) {
+        const [keyNode, valueNode] = property.children ?? []
+        if (keyNode === undefined) continue
+        const key = String(keyNode.value)
+        const first = seen.get(key)
+        if (first === undefined) seen.set(key, keyNode.offset)
+        else
+          out.push({
+            path: pointer([...path, key]),
+            ...lineColumn(text, keyNode.offset),
+            expected: "each key once in an object",
+            found: `"${key}" again (first at line ${lineColumn(text, first).line})`
+          })
+        if (valueNode !== undefined) walk(valueNode, [...path, key])
+      }
+    } else if (node.type === "array") node.children?.forEach((c, i) => walk(c, [...path, i]))
+  }
+  if (root !== undefined) walk(root, [])
   return out
 }
 
@@ -317,10 +578,11 @@ export function validatePipeline(text: string, registry: Registry): Validated {
     allowTrailingComma: false,
     allowEmptyContent: false
   })
+  // the first syntax error only: the parser recovers and reports what follows from it too
   if (syntax.length > 0)
     return {
       ok: false,
-      issues: syntax.map((e) => ({
+      issues: syntax.slice(0, 1).map((e) => ({
         path: "",
         ...lineColumn(text, e.offset),
         expected: "valid JSON",
@@ -337,22 +599,27 @@ export function validatePipeline(text: string, registry: Registry): Validated {
         root
       )
     }
-  const issues: ValidationIssue[] = validateBase(doc) ? [] : fromAjv(validateBase.errors ?? [], "")
+  const issues: ValidationIssue[] = duplicateKeys(text, root)
+  if (!validateBase(doc)) issues.push(...fromAjv(validateBase.errors ?? [], ""))
   const d = doc as Record<string, unknown>
-  issues.push(...checkStage(registry, "dataset", stageAt(d, ["dataset"]), "/dataset"))
-  issues.push(...checkStage(registry, "model", stageAt(d, ["model"]), "/model"))
+  const swept = (stage: string) => sweptParams(d, stage)
+  issues.push(...checkStage(registry, "dataset", stageAt(d, ["dataset"]), "/dataset", swept("dataset")))
+  issues.push(...checkStage(registry, "model", stageAt(d, ["model"]), "/model", swept("model")))
   if (Array.isArray(d.methods))
     d.methods.forEach((m, i) =>
-      issues.push(...checkStage(registry, "method", m as Record<string, unknown>, `/methods/${i}`))
+      issues.push(
+        ...checkStage(registry, "method", m as Record<string, unknown>, `/methods/${i}`, swept("method"))
+      )
     )
   if (d.metrics !== undefined)
-    issues.push(...checkStage(registry, "metrics", stageAt(d, ["metrics"]), "/metrics"))
+    issues.push(...checkStage(registry, "metrics", stageAt(d, ["metrics"]), "/metrics", swept("metrics")))
   const plots = stageAt(d, ["report"])?.plots
   if (Array.isArray(plots))
     plots.forEach((p, i) =>
       issues.push(...checkStage(registry, "plot", p as Record<string, unknown>, `/report/plots/${i}`))
     )
   issues.push(...checkSweep(registry, d))
+  issues.push(...checkFiles(registry, d), ...checkMethods(registry, d), ...checkPlots(registry, d))
   return issues.length === 0
     ? { ok: true, pipeline: doc as Pipeline }
     : { ok: false, issues: locate(issues, text, root) }

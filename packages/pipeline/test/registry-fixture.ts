@@ -25,8 +25,34 @@ export const registry = makeRegistry([
       additionalProperties: false,
       properties: {
         width: { type: "integer", minimum: 1 },
-        initStd: { type: "number", exclusiveMinimum: 0, default: 1 }
-      }
+        initStd: { type: "number", exclusiveMinimum: 0, default: 1 },
+        initFile: { type: "string", minLength: 1 }
+      },
+      if: { not: { required: ["initFile"] } },
+      then: { required: ["width"] }
+    },
+    files: ["initFile"]
+  },
+  {
+    kind: "dataset",
+    id: "data-file",
+    description: "data from a file",
+    schema: {
+      type: "object",
+      additionalProperties: false,
+      required: ["file"],
+      properties: { file: { type: "string", minLength: 1 } }
+    },
+    files: ["file"]
+  },
+  {
+    kind: "method",
+    id: "flow",
+    description: "a method without lr",
+    schema: {
+      type: "object",
+      additionalProperties: false,
+      properties: { tEnd: { type: "number", default: 1 } }
     }
   },
   {
@@ -66,7 +92,14 @@ export const registry = makeRegistry([
     kind: "plot",
     id: "curves",
     description: "curves",
-    schema: { type: "object", additionalProperties: false, properties: {} }
+    schema: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        facet: { type: "string", pattern: "^(dataset|model|method|metrics)\\.[A-Za-z][A-Za-z0-9]*$" },
+        x: { type: "string", default: "dataset.nTrain" }
+      }
+    }
   }
 ])
 
