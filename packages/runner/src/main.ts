@@ -3,7 +3,7 @@
  * naming the problem and exit code 2, before anything is written.
  */
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
-import { Effect } from "effect"
+import { Cause, Effect, Runtime } from "effect"
 import { CliOutput, Command } from "effect/cli"
 import { plan, plugins, run, schema, validate } from "./commands/pipeline.js"
 import { backends } from "./commands/backends.js"
@@ -34,18 +34,44 @@ const presenter: CliOutput.Presenter = {
       : CliOutput.defaultPresenter.present(event)
 }
 
-const program = Command.runWith(gnlab, { version: gnlabVersion })(process.argv.slice(2)).pipe(
+// --debug (anywhere on the line) prints the stack of an unexpected failure; without it, one line
+const debug = process.argv.includes("--debug")
+const argv = process.argv.slice(2).filter((a) => a !== "--debug")
+
+const program = Command.runWith(gnlab, { version: gnlabVersion })(argv).pipe(
   Effect.catchTags({
     InvalidArgument: (e) => usage(e.message),
     InvalidFile: (e) => usage(e.message),
     // each command provides its own backend (backends.ts); a forced one that is missing ends here
     BackendUnavailable: (e) => usage(`--backend ${e.backend} is not available: ${e.reason}`),
     PipelineInvalid: (e) => usage(e.message),
+    // another run holds the results folder and --no-wait: nothing was done
+    FolderBusy: (e) => usage(e.message),
+    ResultsUnwritable: (e) =>
+      Effect.sync(() => {
+        process.stderr.write(`gnlab: ${e.message}\n`)
+        process.exitCode = 1
+      }),
     ShowHelp: (e) => Effect.sync(() => void (process.exitCode = e.errors.length > 0 ? EXIT_USAGE : 0))
   }),
+  // whatever else escaped (a bug, or a limit met outside the checks) is a failure of the run:
+  // one line and exit code 1, never a stack trace without --debug; interruption keeps its exit
+  Effect.catchCause((cause) => (Cause.hasInterrupts(cause) ? Effect.failCause(cause) : unexpected(cause))),
   Effect.provide(CliOutput.layerPresenter(presenter)),
   Effect.provide(NodeServices.layer)
 )
+
+/** An unexpected failure: its first line (the stack with --debug) and exit code 1. */
+function unexpected(cause: Cause.Cause<unknown>) {
+  return Effect.sync(() => {
+    const e = Cause.squash(cause)
+    const text = e instanceof Error ? (e.name === "Error" ? e.message : `${e.name}: ${e.message}`) : String(e)
+    process.stderr.write(
+      debug ? `gnlab: ${Cause.pretty(cause)}\n` : `gnlab: ${text.split("\n")[0]} (--debug: the stack trace)\n`
+    )
+    process.exitCode = 1
+  })
+}
 
 function usage(message: string) {
   return Effect.sync(() => {
@@ -54,4 +80,12 @@ function usage(message: string) {
   })
 }
 
-NodeRuntime.runMain(program)
+// Interrupted by a signal: 130 for SIGINT, 143 for SIGTERM (128 + the signal's number, the shell
+// convention schedulers such as Slurm report); Effect's runtime says 130 for both.
+let signal: "SIGINT" | "SIGTERM" | undefined
+process.once("SIGINT", () => (signal ??= "SIGINT"))
+process.once("SIGTERM", () => (signal ??= "SIGTERM"))
+const teardown: Runtime.Teardown = (exit, onExit) =>
+  Runtime.defaultTeardown(exit, (code) => onExit(code === 130 && signal === "SIGTERM" ? 143 : code))
+
+NodeRuntime.runMain(program, { teardown })

@@ -6,10 +6,11 @@
 import type { Dataset } from "@gnlab/data-gen"
 import { expandCells, formatIssue, validatePipeline, type Cell, type Pipeline } from "@gnlab/pipeline"
 import { Data, Effect } from "effect"
-import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs"
+import { mkdirSync, readFileSync, rmSync } from "node:fs"
 import { join } from "node:path"
 import { parseBackend } from "./backends.js"
-import { InvalidArgument } from "./errors.js"
+import { InvalidArgument, ResultsUnwritable } from "./errors.js"
+import { claimCell, describeHolder, holdFolderLock, type LockHolder } from "./locks.js"
 import { writeFileAtomic } from "./output.js"
 import { datasetPlugin, registry } from "./plugins.js"
 import { runCellInWorker } from "./pool.js"
@@ -139,6 +140,10 @@ export interface RunOptions {
   readonly force: boolean
   readonly quiet: boolean
   readonly checkpointSeconds: number
+  /** an unsharded run finding the folder in use: wait for it (true) or fail with FolderBusy */
+  readonly wait: boolean
+  /** the command line, recorded in the locks this run holds (names it to other runs) */
+  readonly command: string
 }
 
 /** What a run did. */
@@ -147,6 +152,8 @@ export interface RunOutcome {
   readonly skipped: number
   readonly computed: number
   readonly failed: ReadonlyArray<{ readonly cell: Cell; readonly message: string }>
+  /** cells another live run was computing (their claim named it): left to it */
+  readonly busy: ReadonlyArray<{ readonly cell: Cell; readonly holder: LockHolder }>
 }
 
 /**
@@ -167,11 +174,25 @@ export function writeResultsIndex(results: string, pipeline: Pipeline, cells: Re
   writeFileAtomic(join(results, "cells.json"), JSON.stringify(index, null, 2) + "\n")
 }
 
-/** Run the cells of a pipeline that are not done (or all with --force). */
+/**
+ * Run the cells of a pipeline that are not done (or all with --force). An unsharded run holds
+ * the results folder's lock for its whole run (a second one waits or fails with FolderBusy);
+ * every run, sharded or not, claims each cell before computing it, so two processes never
+ * compute one cell at once. A cell that cannot be written is a failed cell and the run goes on;
+ * a folder that cannot be written at all fails with ResultsUnwritable.
+ */
 export const runPipeline = (pipeline: Pipeline, cells: ReadonlyArray<Cell>, o: RunOptions) =>
   Effect.gen(function* () {
-    mkdirSync(join(o.results, "cells"), { recursive: true })
-    writeResultsIndex(o.results, pipeline, cells)
+    const store = <A>(what: string, f: () => A) =>
+      Effect.try({
+        try: f,
+        catch: (e) =>
+          new ResultsUnwritable({ folder: o.results, problem: `${what}: ${(e as Error).message}` })
+      })
+    yield* store("cannot create the folder", () => mkdirSync(join(o.results, "cells"), { recursive: true }))
+    // shards share the folder by design; they coordinate through the cells' claims alone
+    if (o.shard === undefined) yield* holdFolderLock(o.results, o.command, o.wait)
+    yield* store("cannot write the index", () => writeResultsIndex(o.results, pipeline, cells))
     const mine = o.shard === undefined ? cells : cells.filter((c) => inShard(c, o.shard!))
     const todo = mine.filter((c) => o.force || cellStatus(o.results, c.id) !== "done")
     const log = eventLog(o.results)
@@ -194,60 +215,85 @@ export const runPipeline = (pipeline: Pipeline, cells: ReadonlyArray<Cell>, o: R
       return d
     }
     const failed: Array<{ cell: Cell; message: string }> = []
-    const runOne = (cell: Cell) =>
+    const busy: Array<{ cell: Cell; holder: LockHolder }> = []
+    let computed = 0
+    let doneMeanwhile = 0
+    const fail = (cell: Cell, dir: string, message: string, stack: string | undefined, seconds: number) => {
+      // recorded if the disk lets us; reported at the end either way
+      writeError(dir, { message, stack })
+      failed.push({ cell, message })
+      progress.cellFinished(cell, { status: "failed", seconds, detail: message })
+    }
+    const compute = (cell: Cell, dir: string) =>
       Effect.gen(function* () {
-        const dir = cellDir(o.results, cell.id)
-        if (o.force) resetCell(dir, cell.config)
-        rmSync(join(dir, "error.json"), { force: true })
-        const resumed = existsSync(dir) && readCheckpoint(dir, cell.id) !== undefined
+        // another run may have finished it since the list was made
+        if (!o.force && cellStatus(o.results, cell.id) === "done") {
+          doneMeanwhile++
+          progress.cellFinished(cell, { status: "done", seconds: 0, detail: "finished by another run" })
+          return
+        }
+        if (o.force) yield* store(`cannot reset cell ${cell.id}`, () => resetCell(dir, cell.config))
+        yield* store(`cannot clear cell ${cell.id}`, () => rmSync(join(dir, "error.json"), { force: true }))
+        const resumed = readCheckpoint(dir, cell.id) !== undefined
         const t0 = performance.now()
         progress.cellStarted(cell, resumed)
         const dataset = yield* Effect.try({
           try: () => dataOf(cell),
           catch: (e) => e as Error
         }).pipe(Effect.catch((e: Error) => Effect.sync(() => e)))
-        if (dataset instanceof Error) {
-          mkdirSync(dir, { recursive: true })
-          writeError(dir, dataset)
-          failed.push({ cell, message: dataset.message })
-          progress.cellFinished(cell, { status: "failed", seconds: 0, detail: dataset.message })
-          return
-        }
+        if (dataset instanceof Error) return fail(cell, dir, dataset.message, dataset.stack, 0)
         yield* runCellInWorker(
           { id: cell.id, config: cell.config, dataset, dir, checkpointSeconds: o.checkpointSeconds },
           (p) => progress.cellProgress(cell, p)
         ).pipe(
           Effect.matchEffect({
             onSuccess: (s) =>
-              Effect.sync(() =>
+              Effect.sync(() => {
+                computed++
                 progress.cellFinished(cell, {
                   status: s.stopReason,
                   seconds: (performance.now() - t0) / 1000,
                   detail: `${s.iterations} updates, train ${s.finalTrainLoss?.toExponential(2)}, test ${s.finalTestLoss?.toExponential(3)}`
                 })
-              ),
+              }),
             onFailure: (e) =>
-              Effect.sync(() => {
-                mkdirSync(dir, { recursive: true })
-                writeError(dir, { message: e.message, stack: e.stack })
-                failed.push({ cell, message: e.message })
-                progress.cellFinished(cell, {
-                  status: "failed",
-                  seconds: (performance.now() - t0) / 1000,
-                  detail: e.message
-                })
-              })
+              Effect.sync(() => fail(cell, dir, e.message, e.stack, (performance.now() - t0) / 1000))
           })
         )
       })
+    const runOne = (cell: Cell) => {
+      const dir = cellDir(o.results, cell.id)
+      return Effect.gen(function* () {
+        const claim = yield* store(`cannot claim cell ${cell.id}`, () => {
+          mkdirSync(dir, { recursive: true })
+          return claimCell(dir, o.command)
+        })
+        if ("holder" in claim) {
+          busy.push({ cell, holder: claim.holder })
+          progress.cellFinished(cell, {
+            status: "busy",
+            seconds: 0,
+            detail: `being computed by ${describeHolder(claim.holder)}`
+          })
+          return
+        }
+        yield* compute(cell, dir).pipe(Effect.ensuring(Effect.sync(() => claim.lock.release())))
+      }).pipe(
+        // this cell's files cannot be written (a full disk): a failed cell, the run goes on
+        Effect.catchTag("ResultsUnwritable", (e) =>
+          Effect.sync(() => fail(cell, dir, e.problem, undefined, 0))
+        )
+      )
+    }
     yield* Effect.forEach(todo, runOne, { concurrency: o.concurrency, discard: true }).pipe(
       Effect.ensuring(Effect.sync(() => progress.stop()))
     )
-    log({ event: "run-end", computed: todo.length - failed.length, failed: failed.length })
+    log({ event: "run-end", computed, failed: failed.length })
     return {
       total: mine.length,
-      skipped: mine.length - todo.length,
-      computed: todo.length - failed.length,
-      failed
+      skipped: mine.length - todo.length + doneMeanwhile,
+      computed,
+      failed,
+      busy
     } satisfies RunOutcome
-  })
+  }).pipe(Effect.scoped)

@@ -54,7 +54,13 @@ const fmtSeconds = (s: number | undefined): string =>
 /** The event log writer (one JSON object per line). */
 export function eventLog(results: string): (event: Record<string, unknown>) => void {
   const path = join(results, "events.jsonl")
-  return (event) => appendFileSync(path, JSON.stringify({ time: new Date().toISOString(), ...event }) + "\n")
+  return (event) => {
+    try {
+      appendFileSync(path, JSON.stringify({ time: new Date().toISOString(), ...event }) + "\n")
+    } catch {
+      // the log is informative: a full disk must not stop the run (the cells report their own failures)
+    }
+  }
 }
 
 /** Progress for `total` cells: bars on a TTY, plain lines otherwise or when `plain`. */

@@ -12,6 +12,8 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { runCell, type CellSummary } from "./cell.js"
+import { claimCell, FolderBusy } from "./locks.js"
+import { prepareOutFolder } from "./out-folder.js"
 import { datasetPlugin, registry } from "./plugins.js"
 import type { TrainConfig } from "./train-config.js"
 
@@ -57,7 +59,15 @@ export function cellOfTrainConfig(cfg: TrainConfig, backend: string): CellConfig
     gn: { lr: cfg.lr, ...damping, ...stop },
     rf: { lr: cfg.lr, relCutoff: cfg.rfCutoff, ...damping, ...stop },
     "gn-flow": { ...flow, hessian: cfg.hessian, ...damping },
-    "gradient-flow": flow
+    "gradient-flow": {
+      ...flow,
+      odeRtol: cfg.integrator === "rosenbrock" ? undefined : cfg.odeRtol,
+      integrator: cfg.integrator,
+      lr: cfg.lr,
+      rtol: cfg.rtol ?? undefined,
+      atol: cfg.atol ?? undefined,
+      gdSteps: cfg.gdSteps ?? undefined
+    }
   }
   const model =
     cfg.model === "mean-field"
@@ -111,6 +121,18 @@ export const runTraining = Effect.fnUntraced(function* (
   const backend = yield* Compute
   const config = cellOfTrainConfig(cfg, backend.info.name)
   const dataset = files.data ?? datasetPlugin(config.dataset.plugin).load(config.dataset.params, config.seed)
+  if (outDir !== undefined) {
+    yield* prepareOutFolder("--out", outDir)
+    // one process per folder: a second train into it would interleave the trajectory's rows
+    yield* Effect.acquireRelease(
+      Effect.gen(function* () {
+        const claim = claimCell(outDir, ["gnlab", ...process.argv.slice(2)].join(" "))
+        if ("holder" in claim) return yield* new FolderBusy({ folder: outDir, holder: claim.holder })
+        return claim.lock
+      }),
+      (lock) => Effect.sync(() => lock.release())
+    )
+  }
   const dir =
     outDir ??
     (yield* Effect.acquireRelease(

@@ -9,6 +9,8 @@ import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { availableParallelism } from "node:os"
 import { InvalidArgument } from "../errors.js"
+import { describeHolder } from "../locks.js"
+import { prepareOutFolder } from "../out-folder.js"
 import { writeReportFor } from "./report.js"
 import { cellLabel } from "../progress.js"
 import {
@@ -127,6 +129,12 @@ export const run = Command.make(
     checkpointMinutes: Flag.Finite("checkpoint-minutes").pipe(
       Flag.withDescription("minutes between checkpoints of a running cell"),
       Flag.withDefault(5)
+    ),
+    wait: Flag.Boolean("wait").pipe(
+      Flag.withDescription(
+        "when another gnlab run is writing the results folder, wait for it (default); --no-wait: refuse with exit code 2"
+      ),
+      Flag.withDefault(true)
     )
   },
   (f) =>
@@ -144,21 +152,34 @@ export const run = Command.make(
           problem: `must be > 0, got ${f.checkpointMinutes}`
         })
       const results = Option.getOrElse(f.out, () => defaultResults(pipeline))
+      yield* prepareOutFolder("--out", results)
       const outcome = yield* runPipeline(pipeline, cells, {
         results,
         concurrency: f.concurrency,
         shard,
         force: f.force,
         quiet: f.quiet,
-        checkpointSeconds: f.checkpointMinutes * 60
+        checkpointSeconds: f.checkpointMinutes * 60,
+        wait: f.wait,
+        command: ["gnlab", ...process.argv.slice(2)].join(" ")
       })
       yield* Console.log(
-        `${pipeline.name}: ${outcome.computed} computed, ${outcome.skipped} already done, ${outcome.failed.length} failed — results in ${results}/`
+        `${pipeline.name}: ${outcome.computed} computed, ${outcome.skipped} already done, ${outcome.failed.length} failed` +
+          (outcome.busy.length > 0 ? `, ${outcome.busy.length} left to another run` : "") +
+          ` — results in ${results}/`
       )
+      for (const x of outcome.busy)
+        yield* Console.error(
+          `busy: ${cellLabel(x.cell)} (${x.cell.id}) is being computed by ${describeHolder(x.holder)}`
+        )
       // the report of what the folder holds now; a shard leaves it to the last step (gnlab report, or submit's report job)
       if (shard === undefined)
         yield* writeReportFor(results, undefined).pipe(
-          Effect.catch((e) => Console.error(`gnlab: no report: ${e.message}`))
+          Effect.catch((e) => Console.error(`gnlab: no report: ${e.message}`)),
+          // a full disk while drawing: the cells are safe, say so in one line
+          Effect.catchDefect((e) =>
+            Console.error(`gnlab: no report: ${e instanceof Error ? e.message : String(e)}`)
+          )
         )
       if (outcome.failed.length > 0) {
         for (const x of outcome.failed)
