@@ -31,6 +31,12 @@ export interface TrajectoryRow {
   readonly t?: number | null
   readonly pinvNorm?: number | null
   /**
+   * A gradient flow standing in for GD with step λ: the GD-equivalent update count t/λ, and
+   * gdStability = λ σmax(A_t)/N — GD with that λ follows the flow only where it stays below 2.
+   */
+  readonly gdIter?: number | null
+  readonly gdStability?: number | null
+  /**
    * Feature learning (features.ts), when the run records them: mass-weighted cosine distance
    * of the hidden units to the nearest teacher unit and to their initial values, in [0, 2].
    */
@@ -53,6 +59,8 @@ export const trajectoryFields = [
   "wallSeconds",
   "t",
   "pinvNorm",
+  "gdIter",
+  "gdStability",
   "teacherDistance",
   "initDistance"
 ] as const
@@ -65,7 +73,8 @@ export const finiteOrNull = (x: number | undefined): number | null =>
 export interface RunSummary {
   readonly config: Readonly<Record<string, unknown>>
   readonly iterations: number
-  readonly stopReason: "converged" | "maxIter" | "diverged"
+  /** `failed`: the method could not go on for a numerical reason (see the summary's `failure`) */
+  readonly stopReason: "converged" | "maxIter" | "diverged" | "failed"
   readonly initialTrainLoss: number
   readonly finalTrainLoss: number | null
   readonly finalTestLoss: number | null

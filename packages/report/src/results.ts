@@ -128,7 +128,16 @@ export function readCell(dir: string, entry: CellEntry): CellResult {
   if (check.status === "done") {
     const summary = check.summary as unknown as CellSummary
     const rows = check.rows as unknown as TrajectoryRow[]
-    return { entry, config: check.config, state: summary.stopReason, summary, rows }
+    // a numerical failure of the method is a finished cell whose summary says why
+    const failure = (summary as { failure?: unknown }).failure
+    return {
+      entry,
+      config: check.config,
+      state: summary.stopReason,
+      summary,
+      rows,
+      ...(typeof failure === "string" ? { error: failure } : {})
+    }
   }
   if (check.status === "corrupt") return { entry, state: "corrupt", rows: [] }
   const config = tryJson(join(cellDir, "cell.json"))

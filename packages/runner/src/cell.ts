@@ -23,6 +23,7 @@ import {
   trainSteps,
   type Problem,
   type StepDiagnostics,
+  type StopReason,
   type TrainState
 } from "@gnlab/solvers"
 import { Effect, Exit } from "effect"
@@ -60,7 +61,9 @@ export interface CellSummary {
   readonly cellId: string
   readonly config: CellConfig
   readonly iterations: number
-  readonly stopReason: "converged" | "maxIter" | "diverged"
+  readonly stopReason: StopReason
+  /** why a `failed` run could not go on (a numerical failure of its method) */
+  readonly failure?: string
   readonly initialTrainLoss: number
   readonly finalTrainLoss: number | null
   readonly finalTestLoss: number | null
@@ -103,6 +106,13 @@ export function rowOf(
     wallSeconds,
     t: flow?.t ?? null,
     pinvNorm: flow === undefined ? null : finiteOrNull(flow.pinvNorm),
+    // a flow standing in for GD with step λ: the update count t/λ, and λσmax(A_t)/N (< 2 for GD to follow it)
+    ...(flow?.gdLr === undefined
+      ? {}
+      : {
+          gdIter: flow.t / flow.gdLr,
+          gdStability: finiteOrNull((flow.gdLr * flow.system.sigmaMax) / state.residual.length)
+        }),
     teacherDistance:
       teacher === undefined ? null : finiteOrNull(teacherDistance(teacher, state.params.u, state.params.v)),
     initDistance: finiteOrNull(initDistance(state.params.u, state.params0.u, state.params.v))
@@ -188,6 +198,7 @@ export const runCell = Effect.fnUntraced(function* (o: CellRunOptions) {
     const next = yield* Effect.sync(() => steps.next())
     if (next.done === true) break
     const { state, diagnostics, stop } = next.value
+    const previous = last
     last = state
     const now = performance.now()
     // the state a run resumes from was recorded (if on the schedule) before its checkpoint
@@ -195,8 +206,12 @@ export const runCell = Effect.fnUntraced(function* (o: CellRunOptions) {
     skipFirst = false
     // a flow's states are its output times (already a log grid in t): every one is recorded
     const flow = isFlowState(state)
+    // a step that failed repeats the last state: its row is already there
+    const repeated = stop === "failed" && state.iter === previous.iter && state !== start
     const record =
-      !resumedState && (stop !== undefined || flow || onLogSchedule(state.iter, recording.recordPerDecade))
+      !resumedState &&
+      !repeated &&
+      (stop !== undefined || flow || onLogSchedule(state.iter, recording.recordPerDecade))
     if (record) {
       const withTest =
         stop !== undefined ||
@@ -232,6 +247,8 @@ export const runCell = Effect.fnUntraced(function* (o: CellRunOptions) {
         config,
         iterations: state.iter,
         stopReason: stop,
+        ...(state.failure === undefined ? {} : { failure: state.failure }),
+        ...method.summarize?.(state),
         initialTrainLoss: loss0,
         finalTrainLoss: finiteOrNull(state.loss),
         finalTestLoss: finiteOrNull(testLoss(state)),

@@ -15,7 +15,9 @@ import {
   hessianChoices,
   type HessianChoice
 } from "./methods/flows.js"
+import { logScheduleUpTo } from "@gnlab/metrics"
 import type { Method, TrainState } from "./problem.js"
+import { gradientFlowRosenbrock } from "./rosenbrock.js"
 import type { StopRules } from "./stopping.js"
 
 /** A method plugin. */
@@ -217,15 +219,98 @@ export const gnFlowPlugin: MethodPlugin = {
   }
 }
 
+/**
+ * The output times of a flow that stands in for GD with step λ capped at K updates: t = λk for
+ * k on GD's own log schedule (so its rows sit at the iterations GD's rows would), then λK.
+ */
+export function gdTimeGrid(lr: number, gdSteps: number, perDecade: number): number[] {
+  const ks = logScheduleUpTo(gdSteps, perDecade).filter((k) => k > 0)
+  if (ks[ks.length - 1] !== gdSteps) ks.push(gdSteps)
+  return ks.map((k) => lr * k)
+}
+
+/** The horizon of a Rosenbrock gradient flow given neither tEnd nor gdSteps: t = λ·10⁸ (10× the paper's GD cap). */
+export const defaultRosenbrockGdSteps = 1e8
+
 /** The gradient flow ẇ = −J*∇L. */
 export const gradientFlowPlugin: MethodPlugin = {
   kind: "method",
   id: "gradient-flow",
-  description: "gradient flow ẇ = −J*∇L, adaptive Dormand–Prince 5(4)",
-  schema: { type: "object", additionalProperties: false, required: ["tEnd"], properties: flowParams },
+  description:
+    "gradient flow ẇ = −J*∇L (GD's λ → 0 limit): adaptive Dormand–Prince 5(4), or Rosenbrock–W (ROS2 with the GN Hessian as W, one damped GN solve per stage)",
+  schema: {
+    type: "object",
+    additionalProperties: false,
+    // a horizon: tEnd or gdSteps (Rosenbrock defaults to gdSteps = 10⁸ and stops at tol, as GD)
+    if: { properties: { integrator: { const: "rosenbrock" } }, required: ["integrator"] },
+    else: { anyOf: [{ required: ["tEnd"] }, { required: ["gdSteps"] }] },
+    properties: {
+      ...flowParams,
+      tEnd: {
+        type: "number",
+        exclusiveMinimum: 0,
+        maximum: 1e15,
+        description: "final time t_end of the flow (or give gdSteps)"
+      },
+      integrator: {
+        enum: ["dopri5", "rosenbrock"],
+        default: "dopri5",
+        description:
+          "dopri5: explicit, odeRtol (as many steps as the flow is stiff); rosenbrock: linearly implicit ROS2 with W = GN Hessian, rtol/atol (steps grow far past GD's)"
+      },
+      lr: {
+        type: "number",
+        exclusiveMinimum: 0,
+        maximum: 1e6,
+        default: 10,
+        description: "λ of the GD the flow stands in for: rows record t/λ and gdStability = λσmax(A)/N"
+      },
+      gdSteps: {
+        type: "integer",
+        minimum: 1,
+        maximum: 1e12,
+        description:
+          "end at t = λ·gdSteps (what GD with step λ reaches after that many updates), rows at t = λk on GD's log schedule (rosenbrock default: 1e8)"
+      },
+      rtol: {
+        type: "number",
+        exclusiveMinimum: 0,
+        exclusiveMaximum: 1,
+        default: 1e-4,
+        description: "rosenbrock: relative tolerance of the error norm on w"
+      },
+      atol: {
+        type: "number",
+        minimum: 0,
+        description: "rosenbrock: absolute tolerance of the error norm on w (default: rtol)"
+      }
+    }
+  },
   create(p) {
-    const { times, ode, rules } = flowSetup(p)
-    return { method: gradientFlow({ times, ode }), rules }
+    const lr = p.lr as number
+    const perDecade = p.perDecade as number
+    const gdSteps =
+      typeof p.gdSteps === "number"
+        ? p.gdSteps
+        : typeof p.tEnd === "number"
+          ? undefined
+          : defaultRosenbrockGdSteps
+    const times =
+      gdSteps !== undefined
+        ? gdTimeGrid(lr, gdSteps, perDecade)
+        : flowTimeGrid(p.tEnd as number, perDecade, 4)
+    const rules = {
+      tol: p.tol as number,
+      maxIter: times.length,
+      divergenceFactor: p.divergenceFactor as number
+    }
+    if (p.integrator === "rosenbrock") {
+      const rtol = p.rtol as number
+      const atol = typeof p.atol === "number" ? p.atol : rtol
+      return { method: gradientFlowRosenbrock({ times, rtol, atol, tol: rules.tol, gdLr: lr }), rules }
+    }
+    const rtol = p.odeRtol as number
+    return { method: gradientFlow({ times, ode: { rtol, atol: 1e-3 * rtol }, gdLr: lr }), rules }
   }
 }
 

@@ -25,6 +25,8 @@ export interface TrainState {
   readonly params0: Params
   readonly residual: Float64Array
   readonly loss: number
+  /** set when the method could not go on from this state (the run then stops as `failed`) */
+  readonly failure?: string
 }
 
 /** Diagnostics of one update (the system solved, the step taken). */
@@ -44,6 +46,11 @@ export interface Method<S extends TrainState = TrainState> {
   readonly id: string
   init(problem: Problem, params0: Params): S
   step(problem: Problem, state: S): { readonly state: S; readonly diagnostics: StepDiagnostics }
+  /**
+   * Method-specific numbers for the run's summary, from its last state (e.g. a flow's
+   * integrator steps and Gram assemblies). Optional: the runner adds whatever it returns.
+   */
+  summarize?(state: S): Readonly<Record<string, number | string | null>>
 }
 
 /**

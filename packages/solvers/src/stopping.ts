@@ -3,8 +3,13 @@
  * tolerance, iteration cap, divergence guard. A diverged run is a result, not an error.
  */
 
-/** Why a run ended. */
-export type StopReason = "converged" | "maxIter" | "diverged"
+/**
+ * Why a run ended. `failed`: the method could not go on for a numerical reason it names
+ * (a damped system that no ε within rounding makes factorable, a flow's step size underflow);
+ * the state is the last one reached. `diverged`: the loss grew past the guard or stopped
+ * being finite.
+ */
+export type StopReason = "converged" | "maxIter" | "diverged" | "failed"
 
 /** The rules a run stops on. */
 export interface StopRules {
@@ -35,13 +40,15 @@ export const untilRelativeLoss = (loss: number, loss0: number, tol: number): Sto
 export const capIterations = (iter: number, maxIter: number): StopReason | undefined =>
   iter >= maxIter ? "maxIter" : undefined
 
-/** The first rule that fires, in the order divergence, convergence, cap. */
+/** The first rule that fires, in the order failure, divergence, convergence, cap. */
 export const stopReason = (
   iter: number,
   loss: number,
   loss0: number,
-  rules: StopRules
+  rules: StopRules,
+  failure?: string
 ): StopReason | undefined =>
+  (failure !== undefined ? "failed" : undefined) ??
   guardDivergence(loss, loss0, rules.divergenceFactor) ??
   untilRelativeLoss(loss, loss0, rules.tol) ??
   capIterations(iter, rules.maxIter)

@@ -4,10 +4,14 @@
  * so callers decide what to record, can pause between steps (to checkpoint or yield to an
  * Effect scheduler) and can resume from a saved state.
  */
+import { SingularSystem } from "./gn-direction.js"
 import type { Method, Problem, StepDiagnostics, TrainState } from "./problem.js"
 import { stopReason, type StopReason, type StopRules } from "./stopping.js"
 
-/** One state of a run: after `state.iter` updates, with the diagnostics of the last update. */
+/**
+ * One state of a run: after `state.iter` updates, with the diagnostics of the last update.
+ * A `failed` event repeats the last state (with its `failure`) when the step itself threw.
+ */
 export interface StepEvent<S extends TrainState> {
   readonly state: S
   /** undefined for the initial state */
@@ -30,12 +34,23 @@ export function* trainSteps<S extends TrainState>(
   let event: StepEvent<S> = {
     state: start,
     diagnostics: undefined,
-    stop: stopReason(start.iter, start.loss, loss0, rules)
+    stop: stopReason(start.iter, start.loss, loss0, rules, start.failure)
   }
   yield event
   while (event.stop === undefined) {
-    const { state, diagnostics } = method.step(problem, event.state)
-    event = { state, diagnostics, stop: stopReason(state.iter, state.loss, loss0, rules) }
+    let next: { state: S; diagnostics: StepDiagnostics }
+    try {
+      next = method.step(problem, event.state)
+    } catch (e) {
+      // a numerical failure is a result (the run ends `failed` at the last state), not a crash
+      if (!(e instanceof SingularSystem)) throw e
+      const state = { ...event.state, failure: e.message }
+      event = { state, diagnostics: undefined, stop: "failed" }
+      yield event
+      break
+    }
+    const { state, diagnostics } = next
+    event = { state, diagnostics, stop: stopReason(state.iter, state.loss, loss0, rules, state.failure) }
     yield event
   }
   return event

@@ -215,15 +215,17 @@ describe("flows in the generic loop", () => {
     expect(ge[ge.length - 1].state.system.eps).toBeUndefined()
   })
 
-  it("a flow that cannot start (A singular: N > M with v = 0) ends as diverged with the reason", () => {
+  it("a flow that cannot start (A singular: N > M with v = 0) ends as failed with the reason, its loss kept", () => {
     // v = 0: A = Φ diag(ω²/g) Φᵀ has rank ≤ M < N, so ε = ((1−η)/η) μ_H σ* = 0 leaves A singular
     const { data, net, params0 } = seededSetup(6, 30, 10, 1, 10)
     const problem = problemOf(net, data)
     const m = gnFlow({ times: [1], damping: { rule: "theory", eta: 0.5, muH: 1 / 30 }, hessian: "loss" })
     const events = runFlow(m, problem, params0, 1)
     expect(events.length).toBe(1)
-    expect(events[0].stop).toBe("diverged")
+    // a numerical failure, not a divergence: the state is the initial one, its loss finite
+    expect(events[0].stop).toBe("failed")
     expect(events[0].state.failure).toMatch(/not finite/)
+    expect(Number.isFinite(events[0].state.loss)).toBe(true)
     expect(events[0].state.pinvNorm).toBe(Infinity)
   })
 })

@@ -35,22 +35,16 @@
  * times.length stops at the last output time) and recording wrap a flow unchanged. At every
  * output point the state records A_t's σ*, σmax, cond, ε and the pseudo-inverse norm
  * a_t = ‖J_t†‖_F = sqrt(trace(A_t⁻¹)) of Propositions 4–5. A flow that cannot go on (A_t
- * singular — the finite-time blow-up of Prop. 2 — or the step size underflows) ends with a
- * state at the last time reached whose loss is NaN, which the divergence rule reports as
- * `diverged`; `failure` says why.
+ * singular — the finite-time blow-up of Prop. 2 — or the step size underflows) ends with the
+ * state at the last time reached and its `failure`, which the loop reports as `failed`.
  */
-import {
-  addToDiagonal,
-  cholesky,
-  choleskySolve,
-  extremeEigenvalues,
-  type Spectrum,
-  type SpectrumWarmStart
-} from "@gnlab/compute"
+import { cholesky, extremeEigenvalues, type Spectrum, type SpectrumWarmStart } from "@gnlab/compute"
 import { jacobianAdjointMul, ntkGram, paramDistance, type Params } from "@gnlab/models"
 import { dampingValue, type Damping } from "../damping.js"
+import { factorDamped, gnDirection, SingularSystem, type DampedFactor } from "../gn-direction.js"
 import { gnWorkspace } from "./gn.js"
 import { dopri5Advance, dopri5Init, OdeFailure, type Dopri5State, type OdeOptions } from "../ode.js"
+import type { Ros2State } from "../rosenbrock.js"
 import {
   evaluateAt,
   functionGradient,
@@ -101,15 +95,23 @@ export interface FlowSystem {
 export interface FlowState extends TrainState {
   /** flow time of this state */
   readonly t: number
-  /** a_t = ‖J_t†‖_F = sqrt(trace(A_t⁻¹)) (∞ when A_t is singular) */
+  /** a_t = ‖J_t†‖_F = sqrt(trace(A_t⁻¹)) (∞ when A_t is singular; NaN where not computed) */
   readonly pinvNorm: number
   readonly system: FlowSystem
-  readonly ode: Dopri5State
+  /** the integrator's state: Dormand–Prince (dopri5) or Rosenbrock–W (rosenbrock.ts) */
+  readonly ode: Dopri5State | Ros2State
   /** Lanczos warm start (the last σ*, σmax eigenvectors) */
   readonly warm: SpectrumWarmStart
-  /** set when the flow could not go on (its loss is then NaN) */
-  readonly failure?: string
+  /**
+   * λ of the GD this flow stands in for (gradient flow): its rows carry the GD-equivalent
+   * update count t/λ and gdStability = λ σmax(A_t)/N (GD with step λ follows the flow only
+   * where that stays below 2).
+   */
+  readonly gdLr?: number
 }
+
+/** A Dormand–Prince flow's state. */
+export type Dopri5FlowState = FlowState & { readonly ode: Dopri5State }
 
 /** True for the states of a flow method. */
 export const isFlowState = (s: TrainState): s is FlowState => "t" in s && "ode" in s
@@ -153,13 +155,14 @@ export function pseudoInverseNorm(a: Float64Array, n: number): number {
 }
 
 /** w = (U, v) as one vector [U (M·D, row-major) | v (M)], the integrator's y. */
-const flatten = (p: Params): Float64Array => {
+export const flatten = (p: Params): Float64Array => {
   const y = new Float64Array(p.u.length + p.v.length)
   y.set(p.u)
   y.set(p.v, p.u.length)
   return y
 }
-const unflatten = (y: Float64Array, uLength: number): Params => ({
+/** The inverse of {@link flatten}. */
+export const unflatten = (y: Float64Array, uLength: number): Params => ({
   u: y.slice(0, uLength),
   v: y.slice(uLength)
 })
@@ -194,14 +197,15 @@ function gnVelocity(damping: Damping, hessian: HessianChoice): Velocity {
     }
     warm.current = { minVector: spectrum.minVector, maxVector: spectrum.maxVector }
     const eps = dampingValue(damping, spectrum.sigmaMin)
-    const l = cholesky(addToDiagonal(a, n, eps * hInv, w.solve.shifted), n, w.solve.factor)
-    if (l === undefined) return new Float64Array(p.u.length + p.v.length).fill(NaN)
-    const z = choleskySolve(
-      l,
-      n,
-      functionGradient(residual).map((x) => x * hInv)
-    )
-    return negFlat(jacobianAdjointMul(kernels, net, p, z))
+    let factor: DampedFactor
+    try {
+      factor = factorDamped(a, n, eps * hInv, "gn-flow", { exact: true }, w.solve)
+    } catch (e) {
+      if (e instanceof SingularSystem) return new Float64Array(p.u.length + p.v.length).fill(NaN)
+      throw e
+    }
+    const g = functionGradient(residual).map((x) => x * hInv)
+    return negFlat(gnDirection(kernels, net, p, factor, g))
   }
 }
 
@@ -250,8 +254,9 @@ function flowMethod(
   id: string,
   velocity: Velocity,
   damping: Damping | undefined,
-  options: FlowOptions
-): Method<FlowState> {
+  options: FlowOptions & { readonly gdLr?: number }
+): Method<Dopri5FlowState> {
+  const gdLr = options.gdLr
   const ode = options.ode ?? defaultFlowOde
   const times = options.times
   for (let k = 0; k < times.length; k++)
@@ -273,7 +278,7 @@ function flowMethod(
     odeState: Dopri5State,
     warm: SpectrumWarmStart,
     failure: string | undefined
-  ): FlowState => {
+  ): Dopri5FlowState => {
     const seen = observe(problem, params, damping, warm)
     return {
       iter,
@@ -282,7 +287,8 @@ function flowMethod(
       t: odeState.t,
       ode: odeState,
       ...seen,
-      ...(failure === undefined ? {} : { loss: NaN, failure })
+      ...(gdLr === undefined ? {} : { gdLr }),
+      ...(failure === undefined ? {} : { failure })
     }
   }
 
@@ -305,7 +311,7 @@ function flowMethod(
         throw new RangeError(`${id}: no output time after t = ${s.t} (${times.length} output times)`)
       const uLength = s.params.u.length
       const warm = { current: s.warm }
-      let next: FlowState
+      let next: Dopri5FlowState
       try {
         const odeState = dopri5Advance(rhsOf(problem, uLength, warm), s.ode, times[s.iter], ode)
         next = stateAt(
@@ -337,6 +343,19 @@ function flowMethod(
         stepNorm: paramDistance(problem.net, next.params, s.params)
       }
       return { state: next, diagnostics }
+    },
+    summarize(s) {
+      // every output point (row 0 included) assembles A_t once to observe it
+      const outputs = s.iter + 1
+      const { accepted, rejected, evaluations } = s.ode.stats
+      return {
+        integrator: "dopri5",
+        integratorSteps: accepted,
+        rejectedSteps: rejected,
+        gramAssemblies: (id === "gn-flow" ? evaluations : 0) + outputs,
+        featureEvaluations: evaluations + outputs,
+        tFinal: s.t
+      }
     }
   }
 }
@@ -345,11 +364,11 @@ function flowMethod(
  * The generalized GN flow (eq. 3) with damping rule `damping` and curvature `hessian`,
  * recorded at `times`. For Prop. 3's rate use the theory rule with μ_H = defaultFlowMuH(H, N).
  */
-export function gnFlow(options: GnFlowOptions): Method<FlowState> {
+export function gnFlow(options: GnFlowOptions): Method<Dopri5FlowState> {
   return flowMethod("gn-flow", gnVelocity(options.damping, options.hessian), options.damping, options)
 }
 
 /** The gradient flow ẇ = −J* ∇L, recorded at `times`. */
-export function gradientFlow(options: FlowOptions): Method<FlowState> {
+export function gradientFlow(options: FlowOptions & { readonly gdLr?: number }): Method<Dopri5FlowState> {
   return flowMethod("gradient-flow", gradientVelocity, undefined, options)
 }

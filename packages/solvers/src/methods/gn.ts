@@ -2,11 +2,13 @@
  * Regularised Gauss–Newton (SPEC.md): solve (A + ε I) z = g, then w ← w − λ J* z, with
  * A = J J* the NTK Gram matrix at the current weights and ε from a damping rule.
  * A Cholesky solve plus a warm-started Lanczos estimate of σ*(A) and σmax(A) replace the
- * authors' full SVD per step (same step, far less work).
+ * authors' full SVD per step (same step, far less work). The direction J*(A + εI)⁻¹g and what
+ * happens when A + εI cannot be factored are gn-direction.ts's, shared with the other methods.
  */
-import { addToDiagonal, cholesky, choleskySolve, extremeEigenvalues, type Spectrum } from "@gnlab/compute"
-import { jacobianAdjointMul, ntkGram, paramNorm } from "@gnlab/models"
+import { extremeEigenvalues } from "@gnlab/compute"
+import { ntkGram, paramNorm } from "@gnlab/models"
 import { dampingValue, type Damping } from "../damping.js"
+import { factorDamped, gnDirection, type SolveWork } from "../gn-direction.js"
 import {
   descend,
   evaluateAt,
@@ -26,36 +28,6 @@ export interface GnOptions {
 /** GN's state: the common state plus the eigenvectors that warm-start the next Lanczos. */
 export interface GnState extends TrainState {
   readonly warm: { readonly minVector?: Float64Array; readonly maxVector?: Float64Array }
-}
-
-/** N × N buffers a method reuses from step to step (A + εI and its Cholesky factor). */
-export interface SolveWork {
-  readonly shifted: Float64Array
-  readonly factor: Float64Array
-}
-
-/**
- * One damped solve: ε from the rule, (A + εI) z = g by Cholesky. If A + εI is not
- * numerically positive definite (ε below rounding), ε is raised to the spectrum's shift.
- * `work` holds A + εI and its factor (no N × N allocation); the result is the same without it.
- */
-export function dampedSolve(
-  a: Float64Array,
-  n: number,
-  g: Float64Array,
-  spectrum: Spectrum,
-  damping: Damping,
-  work?: SolveWork
-): { z: Float64Array; eps: number } {
-  let eps = dampingValue(damping, spectrum.sigmaMin)
-  const factor = (e: number) => cholesky(addToDiagonal(a, n, e, work?.shifted), n, work?.factor)
-  let l = factor(eps)
-  if (l === undefined) {
-    eps = Math.max(eps, spectrum.shift, 1e-15 * spectrum.sigmaMax * n)
-    for (let tries = 0; l === undefined && tries < 10; tries++, eps *= 100) l = factor(eps)
-    if (l === undefined) throw new Error(`damped system is not positive definite even with eps=${eps}`)
-  }
-  return { z: choleskySolve(l, n, g), eps }
 }
 
 /** The N × N buffers of one GN system: A, the Cholesky factor for σ*, and the damped solve's. */
@@ -93,8 +65,16 @@ export function gn(options: GnOptions): Method<GnState> {
       const w = buffers(n)
       const a = ntkGram(kernels, net, s.params, w.a)
       const spectrum = extremeEigenvalues(a, n, s.warm, w.spectrum)
-      const { z, eps } = dampedSolve(a, n, functionGradient(s.residual), spectrum, options.damping, w.solve)
-      const dw = jacobianAdjointMul(kernels, net, s.params, z)
+      const factor = factorDamped(
+        a,
+        n,
+        dampingValue(options.damping, spectrum.sigmaMin),
+        "gn",
+        spectrum,
+        w.solve
+      )
+      const eps = factor.eps
+      const dw = gnDirection(kernels, net, s.params, factor, functionGradient(s.residual))
       const params = descend(s.params, options.lr, dw)
       const state: GnState = {
         iter: s.iter + 1,

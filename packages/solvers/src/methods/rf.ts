@@ -6,9 +6,10 @@
  * following updates are damped GN steps on v alone, v ← v − λ J_v* (K + εI)⁻¹ g, until the
  * stopping rule holds (λ = 100 as in the authors' code, ε = max(ε0, λmin(K))).
  */
-import { addToDiagonal, cholesky, choleskySolve, pinvSolveSymmetric } from "@gnlab/compute"
+import { choleskySolve, pinvSolveSymmetric } from "@gnlab/compute"
 import { lastLayerAdjointMul, lastLayerGram } from "@gnlab/models"
 import { dampingValue, type Damping } from "../damping.js"
+import { factorDamped } from "../gn-direction.js"
 import { evaluateAt, functionGradient, initialState, type Method, type TrainState } from "../problem.js"
 
 /** Options of RF. */
@@ -52,10 +53,12 @@ export function rf(options: RfOptions): Method<RfState> {
         dv = lastLayerAdjointMul(kernels, net, sol.x).map((x) => -x)
         lr = 1
         const sigmaMin = Math.max(0, sol.lambdaMin)
-        const eps = dampingValue(options.damping, sigmaMin)
-        const l = cholesky(addToDiagonal(k, n, eps), n)
-        if (l === undefined) throw new Error(`RF: K + eps I is not positive definite (eps=${eps})`)
-        factor = { l, eps, sigmaMin, sigmaMax: sol.lambdaMax }
+        // K + εI by the shared rule (ε raised within rounding when K is singular, e.g. ε0 = 0
+        // on duplicate points; SingularSystem otherwise)
+        const damped = factorDamped(k, n, dampingValue(options.damping, sigmaMin), "rf", {
+          sigmaMax: sol.lambdaMax
+        })
+        factor = { l: damped.l, eps: damped.eps, sigmaMin, sigmaMax: sol.lambdaMax }
       } else {
         dv = lastLayerAdjointMul(kernels, net, choleskySolve(factor.l, n, functionGradient(s.residual)))
         lr = options.lr
