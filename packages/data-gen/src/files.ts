@@ -41,12 +41,99 @@ const describe = (v: unknown): string =>
         ? `the string ${JSON.stringify(v).slice(0, 30)}`
         : typeof v
 
+/**
+ * The offset of the first JSON syntax error in `text` (the scan JSON.parse would do), the
+ * text's length when it ends too early, -1 when it cannot tell: V8's messages quote the text
+ * instead of saying where.
+ */
+export function jsonErrorOffset(text: string): number {
+  let i = 0
+  const ws = () => {
+    while (i < text.length && " \t\n\r".includes(text[i])) i++
+  }
+  const fail = (): never => {
+    throw i
+  }
+  const literal = (word: string) => (text.startsWith(word, i) ? void (i += word.length) : fail())
+  const value = (): void => {
+    ws()
+    const c = text[i]
+    if (c === "{") {
+      i++
+      ws()
+      if (text[i] === "}") return void i++
+      for (;;) {
+        ws()
+        if (text[i] !== '"') fail()
+        string()
+        ws()
+        if (text[i] !== ":") fail()
+        i++
+        value()
+        ws()
+        if (text[i] === "}") return void i++
+        if (text[i] !== ",") fail()
+        i++
+      }
+    } else if (c === "[") {
+      i++
+      ws()
+      if (text[i] === "]") return void i++
+      for (;;) {
+        value()
+        ws()
+        if (text[i] === "]") return void i++
+        if (text[i] !== ",") fail()
+        i++
+      }
+    } else if (c === '"') string()
+    else if (c === "t") literal("true")
+    else if (c === "f") literal("false")
+    else if (c === "n") literal("null")
+    else {
+      const m = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/.exec(text.slice(i, i + 400))
+      if (m === null) fail()
+      i += m![0].length
+    }
+  }
+  const string = () => {
+    i++
+    for (;;) {
+      if (i >= text.length) fail()
+      const c = text.charCodeAt(i)
+      if (c === 34) return void i++
+      if (c < 32) fail()
+      i += c === 92 ? 2 : 1
+    }
+  }
+  try {
+    value()
+    ws()
+    if (i < text.length) fail()
+  } catch (at) {
+    // a stack overflow on absurd nesting: where is unknown
+    return typeof at === "number" ? Math.min(at, text.length) : -1
+  }
+  return text.length
+}
+
 function parseJson(text: string, file: string): Record<string, unknown> {
   let v: unknown
   try {
     v = JSON.parse(text)
-  } catch (e) {
-    throw new InvalidFile({ file, path: "$", problem: `not valid JSON (${(e as Error).message})` })
+  } catch {
+    // where, not what: V8's message quotes the file's first bytes, which do not belong in error.json
+    const at = jsonErrorOffset(text)
+    const before = text.slice(0, at)
+    const line = before.split("\n").length
+    const column = at - before.lastIndexOf("\n")
+    const problem =
+      at < 0
+        ? "not valid JSON"
+        : at >= text.length
+          ? "not valid JSON (it ends too early)"
+          : `not valid JSON at line ${line}, column ${column}`
+    throw new InvalidFile({ file, path: "$", problem })
   }
   if (typeof v !== "object" || v === null || Array.isArray(v))
     throw new InvalidFile({ file, path: "$", problem: `expected a JSON object, found ${describe(v)}` })

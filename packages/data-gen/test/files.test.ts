@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest"
-import { InvalidFile, parseDataFile, parseInitFile } from "../src/index.js"
+import { InvalidFile, jsonErrorOffset, parseDataFile, parseInitFile } from "../src/index.js"
 
 const problem = (f: () => unknown): InvalidFile => {
   try {
@@ -74,5 +74,30 @@ describe("init files", () => {
         parseInitFile(JSON.stringify({ hiddenWeights: [[1], [2]], outputWeights: [0] }), "i.json")
       ).path
     ).toBe("$.outputWeights")
+  })
+})
+
+describe("a file that is not JSON", () => {
+  it("is reported by line and column, without quoting the file", () => {
+    const text = '{\n  "xTrain": [[1, 2]],\n  "secret": oops\n}'
+    const e = problem(() => parseDataFile(text, "d.json"))
+    expect(e.message).toBe("d.json: $: not valid JSON at line 3, column 13")
+    expect(e.message).not.toContain("xTrain")
+    expect(problem(() => parseInitFile('{"hiddenWeights": [[1', "i.json")).problem).toBe(
+      "not valid JSON (it ends too early)"
+    )
+  })
+
+  it("finds the offset JSON.parse stops at", () => {
+    for (const [text, at] of [
+      ['{"a": 1,}', 8],
+      ["[1] 2", 4],
+      ['{"a": 01}', 7],
+      ["[1, 2", 5],
+      ['"\\u0041"', 8]
+    ] as const) {
+      expect(jsonErrorOffset(text), text).toBe(at)
+      if (at < text.length) expect(() => JSON.parse(text)).toThrow()
+    }
   })
 })
