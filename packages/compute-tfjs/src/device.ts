@@ -52,7 +52,8 @@ export const matrix = (tf: Tf, x: Float64Array, rows: number, cols: number): Ten
   tf.tensor2d(Float32Array.from(x), [rows, cols], "float32")
 
 /**
- * A data set bound on the device: X̃ and K = X̃ X̃ᵀ kept; Φ and Ψ replaced by `setHidden`.
+ * A data set bound on the device: X̃ kept, K = X̃ X̃ᵀ from the first Gram matrix that needs it;
+ * Φ and Ψ replaced by `setHidden`.
  * Method results are new tensors owned by the caller.
  */
 export interface DeviceFeatures {
@@ -84,8 +85,9 @@ export function bindDevice(
   activation: ActivationId
 ): DeviceFeatures {
   let xt: Tensor | undefined = matrix(tf, x, n, dim)
-  // K = X̃ X̃ᵀ once per data set: the Hadamard factor of the Ψ part of A
-  let k: Tensor | undefined = tf.tidy(() => tf.matMul(xt!, xt!, false, true))
+  // K = X̃ X̃ᵀ, the Hadamard factor of the Ψ part of A: made by the first Gram matrix that needs
+  // it, so GD and the gradient flow never hold N × N on the device
+  let k: Tensor | undefined
   let phi: Tensor | undefined
   let psi: Tensor | undefined
   let m = 0
@@ -141,7 +143,11 @@ export function bindDevice(
     },
     gram(a, b) {
       const f = features()
-      const kk = k!
+      if (k === undefined && !b.every((bi) => bi === 0)) {
+        const x0 = bound()
+        k = tf.tidy(() => tf.matMul(x0, x0, false, true))
+      }
+      const kk = k
       return tf.tidy(() => {
         // P Pᵀ with P = Φ diag(√a): multiplying by an explicit Pᵀ (M × N) is ~3× faster on
         // the wasm backend than a transposed-operand matMul, and costs one N × M copy
@@ -150,7 +156,7 @@ export function bindDevice(
         // b = 0 (random features' last-layer kernel): the Ψ term vanishes exactly
         if (b.every((bi) => bi === 0)) return out
         const q = tf.mul(f.psi, row(b.map(Math.sqrt)))
-        return tf.add(out, tf.mul(tf.matMul(q, tf.transpose(q)), kk))
+        return tf.add(out, tf.mul(tf.matMul(q, tf.transpose(q)), kk!))
       })
     },
     dispose() {

@@ -20,10 +20,16 @@ beforeAll(async () => {
 })
 
 describe("tfjs device memory", () => {
-  it("a binding holds X̃, K, Φ and Ψ and dispose releases them", () => {
+  it("a binding holds X̃, Φ and Ψ, K once a Gram matrix needs it, and dispose releases them", () => {
     const base = backend.numTensors()
     const k = backend.bind(uniform(n * dim, 1), n, dim, "silu")
     k.setHidden(uniform(m * dim, 2))
+    expect(backend.numTensors()).toBe(base + 3)
+    // GD never assembles A, RF's last-layer Gram has b = 0: neither makes K (N × N)
+    k.phiTMul(uniform(n, 5))
+    k.gram(uniform(m, 6), new Float64Array(m))
+    expect(backend.numTensors()).toBe(base + 3)
+    k.gram(uniform(m, 6), uniform(m, 7))
     expect(backend.numTensors()).toBe(base + 4)
     // primitives and repeated setHidden leave nothing behind
     for (let i = 0; i < 3; i++) {

@@ -9,7 +9,8 @@
  * tiles shared among threads) when built, else the TypeScript kernels (./kernels.ts, the SYRK
  * in WebAssembly SIMD, spread over worker threads by ./threads.ts). A binding keeps the provider
  * it was created with. Buffers of size N × M and N × N live with the binding and are reused
- * from step to step; only the arrays returned to the caller are new.
+ * from step to step; only the arrays returned to the caller are new. The N × N ones (K among
+ * them) are allocated by the first Gram matrix, so methods that never assemble A never hold them.
  */
 import type { NativeKernels } from "@gnlab/compute-native"
 import { Layer } from "effect"
@@ -73,9 +74,16 @@ function bindNative(
   activation: ActivationId
 ): FeatureKernels {
   const xt = Float64Array.from(x)
-  // K = X̃ X̃ᵀ once per data set (the Hadamard factor of the Ψ part of A)
-  const k = new Float64Array(n * n)
-  if (n > 0 && dim > 0) native.dgemm(0, 1, n, n, dim, 1, xt, dim, xt, dim, 0, k, n)
+  // K = X̃ X̃ᵀ (the Hadamard factor of the Ψ part of A), built on the first Gram matrix: GD and
+  // the gradient flow never assemble A, and N × N doubles are 3.2 GB at N = 20 000
+  let k: Float64Array | undefined
+  const inner = (): Float64Array => {
+    if (k === undefined) {
+      k = new Float64Array(n * n)
+      if (n > 0 && dim > 0) native.dgemm(0, 1, n, n, dim, 1, xt, dim, xt, dim, 0, k, n)
+    }
+    return k
+  }
   const silu = activation === "silu"
   const act = activations[activation]
   let m = 0
@@ -141,7 +149,7 @@ function bindNative(
       if (sq.length !== n * n) sq = new Float64Array(n * n)
       // the addon writes both triangles of out, whatever it held
       const out = gramOut(into, n)
-      native.gram(phi, psi, n, m, a, b, k, out, scratch, sq)
+      native.gram(phi, psi, n, m, a, b, inner(), out, scratch, sq)
       return out
     },
     dispose() {
@@ -149,6 +157,7 @@ function bindNative(
       psi = new Float64Array(0)
       scratch = new Float64Array(0)
       sq = new Float64Array(0)
+      k = undefined
       m = 0
       if (live) {
         live = false
@@ -164,7 +173,8 @@ function bindNative(
 /** Bind X̃ (n × dim) with the TypeScript kernels. */
 function bindTypescript(x: Float64Array, n: number, dim: number, activation: ActivationId): FeatureKernels {
   const xt = Float64Array.from(x)
-  const k = innerProducts(xt, n, dim)
+  // K = X̃ X̃ᵀ on the first Gram matrix whose Ψ part is not zero (GD never needs it)
+  let k: Float64Array | undefined
   let m = 0
   let phi: Float64Array = new Float64Array(0)
   let psi: Float64Array = new Float64Array(0)
@@ -254,9 +264,11 @@ function bindTypescript(x: Float64Array, n: number, dim: number, activation: Act
       } else product(scaleColumns(phi, n, m, sqrtInto(a, sa), scaled), out)
       // the Ψ part vanishes when b = 0 (v = 0 at init, the last-layer Gram): skipped
       if (!allZero(b)) {
+        k ??= innerProducts(xt, n, dim)
+        const kk = k
         t.fill(0)
         product(scaleColumns(psi, n, m, sqrtInto(b, sb), scaled), t)
-        for (let p = 0; p < n; p++) for (let q = p; q < n; q++) out[p * n + q] += t[p * n + q] * k[p * n + q]
+        for (let p = 0; p < n; p++) for (let q = p; q < n; q++) out[p * n + q] += t[p * n + q] * kk[p * n + q]
       }
       mirrorUpper(out, n)
       return out
@@ -266,6 +278,7 @@ function bindTypescript(x: Float64Array, n: number, dim: number, activation: Act
       psi = new Float64Array(0)
       scaled = new Float64Array(0)
       t = new Float64Array(0)
+      k = undefined
       xs = undefined
       m = 0
     }
