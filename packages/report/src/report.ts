@@ -12,7 +12,7 @@
  * incomplete one gives a report that says what is missing and how to complete it.
  */
 import { Effect } from "effect"
-import { mkdirSync, renameSync, writeFileSync } from "node:fs"
+import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { isAbsolute, join, relative, resolve } from "node:path"
 import * as vega from "vega"
@@ -124,11 +124,16 @@ const buildReport = (folder: ResultsFolder, generatedAt: string) =>
     return { content, outputs }
   })
 
-/** Write a file atomically (temporary name, then rename). */
+/** Write a file atomically (temporary name, then rename); on an error (a full disk) no temporary is left. */
 function writeAtomic(path: string, data: string | Uint8Array): void {
   const tmp = `${path}.tmp-${process.pid}`
-  writeFileSync(tmp, data)
-  renameSync(tmp, path)
+  try {
+    writeFileSync(tmp, data)
+    renameSync(tmp, path)
+  } catch (e) {
+    rmSync(tmp, { force: true })
+    throw e
+  }
 }
 
 /**

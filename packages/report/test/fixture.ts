@@ -4,6 +4,7 @@
  * a stop reason, failed, running, corrupt, or nothing yet). Trajectories are synthetic
  * curves on the recording schedule, so tests know what the figures should show.
  */
+import { digestCell } from "@gnlab/metrics/cell-files"
 import { logScheduleUpTo, type TrajectoryRow } from "@gnlab/metrics"
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -157,6 +158,8 @@ export function writeFixture(options: {
         gnlabVersion: "0.1.0"
       }
       writeFileSync(join(cellDir, "summary.json"), JSON.stringify(summary, null, 2))
+      // written last by the runner: the hashes that make the cell "done" (see @gnlab/metrics/cell-files)
+      writeFileSync(join(cellDir, "digest.json"), JSON.stringify(digestCell(cellDir, id), null, 2))
     }
   })
   return dir

@@ -6,7 +6,7 @@
 import type { Dataset } from "@gnlab/data-gen"
 import { expandCells, formatIssue, validatePipeline, type Cell, type Pipeline } from "@gnlab/pipeline"
 import { Data, Effect } from "effect"
-import { mkdirSync, readFileSync, rmSync } from "node:fs"
+import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs"
 import { join } from "node:path"
 import { parseBackend } from "./backends.js"
 import { InvalidArgument, ResultsUnwritable } from "./errors.js"
@@ -176,7 +176,8 @@ export function writeResultsIndex(results: string, pipeline: Pipeline, cells: Re
 
 /**
  * Run the cells of a pipeline that are not done (or all with --force). An unsharded run holds
- * the results folder's lock for its whole run (a second one waits or fails with FolderBusy);
+ * the results folder's lock until the caller's scope closes (a second one waits or fails with
+ * FolderBusy);
  * every run, sharded or not, claims each cell before computing it, so two processes never
  * compute one cell at once. A cell that cannot be written is a failed cell and the run goes on;
  * a folder that cannot be written at all fails with ResultsUnwritable.
@@ -233,7 +234,11 @@ export const runPipeline = (pipeline: Pipeline, cells: ReadonlyArray<Cell>, o: R
           return
         }
         if (o.force) yield* store(`cannot reset cell ${cell.id}`, () => resetCell(dir, cell.config))
-        yield* store(`cannot clear cell ${cell.id}`, () => rmSync(join(dir, "error.json"), { force: true }))
+        yield* store(`cannot clear cell ${cell.id}`, () => {
+          rmSync(join(dir, "error.json"), { force: true })
+          // temporaries of a writer killed mid-write (kill -9): only the claim holder writes here
+          for (const f of readdirSync(dir)) if (f.includes(".tmp-")) rmSync(join(dir, f), { force: true })
+        })
         const resumed = readCheckpoint(dir, cell.id) !== undefined
         const t0 = performance.now()
         progress.cellStarted(cell, resumed)
@@ -296,4 +301,4 @@ export const runPipeline = (pipeline: Pipeline, cells: ReadonlyArray<Cell>, o: R
       failed,
       busy
     } satisfies RunOutcome
-  }).pipe(Effect.scoped)
+  })

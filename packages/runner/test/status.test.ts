@@ -65,10 +65,12 @@ describe("gnlab status", () => {
     // 0 stays done; 1 never started; 2 threw; 3 has a damaged summary; 4 and 5 are partial
     // (a trajectory without a summary), 4 written just now, 5 last changed two hours ago
     rmSync(cell(1), { recursive: true })
-    rmSync(cell(2, "summary.json"))
+    // (an unfinished cell has neither its summary nor its digest)
+    const unfinish = (k: number) => ["summary.json", "digest.json"].forEach((f) => rmSync(cell(k, f)))
+    unfinish(2)
     writeFileSync(cell(2, "error.json"), JSON.stringify({ message: "damping fixed needs eps" }))
     writeFileSync(cell(3, "summary.json"), '{"cellId": "')
-    for (const k of [4, 5]) rmSync(cell(k, "summary.json"))
+    for (const k of [4, 5]) unfinish(k)
     const now = new Date()
     const twoHoursAgo = new Date(now.getTime() - 2 * 3600_000)
     utimesSync(cell(4, "trajectory.jsonl"), now, now)

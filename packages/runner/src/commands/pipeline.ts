@@ -186,7 +186,8 @@ export const run = Command.make(
           yield* Console.error(`failed: ${cellLabel(x.cell)} (${x.cell.id}): ${x.message}`)
         process.exitCode = 1
       }
-    })
+      // the folder lock is held until here: a waiting run starts after this report is written
+    }).pipe(Effect.scoped)
 ).pipe(Command.withDescription("Run the cells of a pipeline that are not done yet"))
 
 /** The plugin reference as Markdown (docs/plugins.md is this output). */
