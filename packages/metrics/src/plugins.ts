@@ -36,12 +36,14 @@ export const trajectoryPlugin: MetricsPlugin = {
       recordPerDecade: {
         type: "number",
         exclusiveMinimum: 0,
+        maximum: 1000,
         default: 20,
         description: "rows per decade after iteration 10"
       },
       testPerDecade: {
         type: "number",
         minimum: 0,
+        maximum: 1000,
         default: 20,
         description: "test-loss evaluations per decade (0: first 10 and last)"
       }

@@ -45,6 +45,8 @@ const program = Command.runWith(gnlab, { version: gnlabVersion })(argv).pipe(
     // each command provides its own backend (backends.ts); a forced one that is missing ends here
     BackendUnavailable: (e) => usage(`--backend ${e.backend} is not available: ${e.reason}`),
     PipelineInvalid: (e) => usage(e.message),
+    // a cell that would not fit in memory, or a huge sweep without --yes: nothing was allocated
+    ResourceLimit: (e) => usage(e.message),
     // another run holds the results folder and --no-wait: nothing was done
     FolderBusy: (e) => usage(e.message),
     ResultsUnwritable: (e) =>

@@ -4,7 +4,14 @@
  * run goes on; interruption checkpoints the running cells.
  */
 import type { Dataset } from "@gnlab/data-gen"
-import { expandCells, formatIssue, validatePipeline, type Cell, type Pipeline } from "@gnlab/pipeline"
+import {
+  countCells,
+  expandCells,
+  formatIssue,
+  validatePipeline,
+  type Cell,
+  type Pipeline
+} from "@gnlab/pipeline"
 import { Data, Effect } from "effect"
 import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs"
 import { join } from "node:path"
@@ -15,6 +22,14 @@ import { writeFileAtomic } from "./output.js"
 import { datasetPlugin, registry } from "./plugins.js"
 import { runCellInWorker } from "./pool.js"
 import { eventLog, makeProgress } from "./progress.js"
+import {
+  largeSweepCells,
+  loadedSizes,
+  memoryLimit,
+  memoryProblem,
+  pipelineMemoryProblem,
+  ResourceLimit
+} from "./resources.js"
 import { cellDir, cellStatus, readCheckpoint, resetCell, writeError, type CellStatus } from "./store.js"
 
 /** A pipeline file that does not validate: every issue, one line each. */
@@ -27,8 +42,48 @@ export class PipelineInvalid extends Data.TaggedError("PipelineInvalid")<{
   }
 }
 
-/** Read, validate and expand a pipeline file. */
+/** Limits of `expandWithinLimits`: --yes for a large sweep, --max-memory for a cell. */
+export interface PipelineLimits {
+  /** more than `largeSweepCells` cells are expanded only with --yes */
+  readonly yes: boolean
+  /** bytes a cell may use (--max-memory); default this machine's memory */
+  readonly maxMemory: number | undefined
+  /** the command a large sweep needs --yes for (in the message) */
+  readonly command: string
+}
+
+/**
+ * The cells of a validated pipeline within the limits: counted first, so a huge sweep is
+ * refused before it is materialized (or anything written), then expanded, and every cell
+ * whose sizes are known checked against the memory limit (ResourceLimit: one line, exit 2).
+ */
+export const expandWithinLimits = (
+  file: string,
+  pipeline: Pipeline,
+  backendOverride: string | undefined,
+  limits: PipelineLimits
+) =>
+  Effect.gen(function* () {
+    const count = countCells(pipeline)
+    if (count > largeSweepCells && !limits.yes)
+      return yield* new ResourceLimit({
+        problem: `${file}: ${count.toLocaleString("en-US")} cells, more than ${largeSweepCells.toLocaleString("en-US")}: add --yes to ${limits.command} them`
+      })
+    const cells = expandCells(pipeline, registry, backendOverride)
+    const problem = pipelineMemoryProblem(cells, memoryLimit(limits.maxMemory))
+    if (problem !== undefined) return yield* new ResourceLimit({ problem: `${file}: ${problem}` })
+    return cells
+  })
+
+/** Read, validate and expand a pipeline file (no limits: see expandWithinLimits). */
 export const loadPipeline = (file: string, backendOverride?: string) =>
+  Effect.gen(function* () {
+    const pipeline = yield* readPipeline(file, backendOverride)
+    return { pipeline, cells: expandCells(pipeline, registry, backendOverride) }
+  })
+
+/** Read and validate a pipeline file and its backend names (PipelineInvalid lists every issue). */
+export const readPipeline = (file: string, backendOverride?: string) =>
   Effect.gen(function* () {
     let text: string
     try {
@@ -57,7 +112,7 @@ export const loadPipeline = (file: string, backendOverride?: string) =>
       }
     })
     if (bad.length > 0) return yield* new PipelineInvalid({ file, lines: bad })
-    return { pipeline: v.pipeline, cells: expandCells(v.pipeline, registry, backendOverride) }
+    return v.pipeline
   })
 
 /** `I/N` → [I, N], 1 ≤ I ≤ N. */
@@ -140,6 +195,8 @@ export interface RunOptions {
   readonly force: boolean
   readonly quiet: boolean
   readonly checkpointSeconds: number
+  /** bytes a cell may use (--max-memory), checked again once a data file's sizes are known */
+  readonly maxMemory?: number
   /** an unsharded run finding the folder in use: wait for it (true) or fail with FolderBusy */
   readonly wait: boolean
   /** the command line, recorded in the locks this run holds (names it to other runs) */
@@ -247,6 +304,13 @@ export const runPipeline = (pipeline: Pipeline, cells: ReadonlyArray<Cell>, o: R
           catch: (e) => e as Error
         }).pipe(Effect.catch((e: Error) => Effect.sync(() => e)))
         if (dataset instanceof Error) return fail(cell, dir, dataset.message, dataset.stack, 0)
+        // a data file's sizes are known once it is read: a cell that cannot fit fails here, not in an OOM
+        const width = cell.config.model.params.width
+        const tooLarge =
+          typeof width === "number"
+            ? memoryProblem(loadedSizes(cell, dataset, width), memoryLimit(o.maxMemory), `cell ${cell.id}`)
+            : undefined
+        if (tooLarge !== undefined) return fail(cell, dir, tooLarge, undefined, 0)
         yield* runCellInWorker(
           { id: cell.id, config: cell.config, dataset, dir, checkpointSeconds: o.checkpointSeconds },
           (p) => progress.cellProgress(cell, p)

@@ -70,7 +70,8 @@ export interface TrainFlags {
   readonly width?: number
   readonly initStd: number
   readonly seed: number
-  readonly d: number
+  /** undefined: not given (10, or the --data file's) */
+  readonly d?: number
   readonly nTest: number
   readonly activation: string
   readonly noBias: boolean
@@ -127,6 +128,10 @@ const nonNegative = (field: string, v: number): number =>
   Number.isFinite(v) && v >= 0 ? v : fail(field, `must be a finite number ≥ 0, got ${v}`)
 const positive = (field: string, v: number): number =>
   Number.isFinite(v) && v > 0 ? v : fail(field, `must be a finite number > 0, got ${v}`)
+/** Points per decade beyond this would make grids of billions of points (a V8 fatal error). */
+export const maxPerDecade = 1000
+const atMost = (field: string, v: number): number =>
+  v <= maxPerDecade ? v : fail(field, `must be at most ${maxPerDecade} points per decade, got ${v}`)
 
 /** --model and --quadrature: the finite network, or the mean-field one with its rule (default mc). */
 function resolveModel(
@@ -169,6 +174,7 @@ export function resolveTrainConfig(
     readonly width?: number
     readonly initD?: number
     readonly hasBias?: boolean
+    readonly nTest?: number
   } = {}
 ): TrainConfig {
   const method = (methodIds as ReadonlyArray<string>).includes(f.method)
@@ -177,8 +183,9 @@ export function resolveTrainConfig(
   const activation = isActivationId(f.activation)
     ? f.activation
     : fail("--activation", oneOf(f.activation, activationIds))
-  const d = fromFiles.d ?? positiveInt("--d", f.d)
-  if (fromFiles.d !== undefined && f.d !== 10 && f.d !== fromFiles.d)
+  const d = fromFiles.d ?? positiveInt("--d", f.d ?? 10)
+  // whether --d was given, not whether it differs from its default: --d 10 against d = 3 data is an error
+  if (fromFiles.d !== undefined && f.d !== undefined && f.d !== fromFiles.d)
     fail("--d", `is ${f.d} but the rows of --data have ${fromFiles.d} numbers; drop --d or make them agree`)
   const nTrain =
     fromFiles.nTrain !== undefined
@@ -264,7 +271,7 @@ export function resolveTrainConfig(
       : fail("--ode-rtol", "is only used by --method gn-flow or gradient-flow; drop it or choose a flow")
   if (!Number.isInteger(f.seed) || f.seed < 0 || f.seed > 0xffffffff)
     fail("--seed", `must be an integer in [0, 4294967295], got ${f.seed}`)
-  const recordPerDecade = positive("--record-per-decade", f.recordPerDecade)
+  const recordPerDecade = atMost("--record-per-decade", positive("--record-per-decade", f.recordPerDecade))
   const givenMaxIter =
     f.maxIter === undefined
       ? undefined
@@ -282,9 +289,11 @@ export function resolveTrainConfig(
     initStd: fromFiles.width !== undefined ? f.initStd : positive("--init-std", f.initStd),
     seed: f.seed,
     d,
-    nTest: positiveInt("--n-test", f.nTest),
+    // the test set is the data file's when there is one (--n-test is ignored then)
+    nTest: fromFiles.nTest ?? positiveInt("--n-test", f.nTest),
     activation,
-    bias: !f.noBias,
+    // the truth: an --init file without hiddenBias trains a bias-free network
+    bias: fromFiles.hasBias === false ? false : !f.noBias,
     model,
     quadrature,
     lr: isFlowMethod(method) ? null : f.lr === undefined ? defaultLr[method] : positive("--lr", f.lr),
@@ -296,7 +305,7 @@ export function resolveTrainConfig(
     damping,
     rfCutoff: positive("--rf-cutoff", f.rfCutoff),
     recordPerDecade,
-    testPerDecade: nonNegative("--test-per-decade", f.testPerDecade),
+    testPerDecade: atMost("--test-per-decade", nonNegative("--test-per-decade", f.testPerDecade)),
     dataFile: f.data,
     initFile: f.init
   }

@@ -6,7 +6,7 @@
 import { Compute } from "@gnlab/compute"
 import type { Dataset, InitialWeights } from "@gnlab/data-gen"
 import type { TrajectoryRow } from "@gnlab/metrics"
-import { cellId, withDefaults, type CellConfig, type ResolvedStage } from "@gnlab/pipeline"
+import { cellId, inputDigests, withDefaults, type CellConfig, type ResolvedStage } from "@gnlab/pipeline"
 import { Effect } from "effect"
 import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -85,7 +85,7 @@ export function cellOfTrainConfig(cfg: TrainConfig, backend: string): CellConfig
           bias: cfg.bias,
           initFile: cfg.initFile
         })
-  return {
+  const stages = {
     dataset:
       cfg.dataFile !== undefined
         ? stage("dataset", "data-file", { file: cfg.dataFile })
@@ -99,6 +99,9 @@ export function cellOfTrainConfig(cfg: TrainConfig, backend: string): CellConfig
     seed: cfg.seed,
     backend
   }
+  // --data and --init enter the id by content, as in pipelines: an edited file is another run
+  const inputs = inputDigests(stages, registry)
+  return inputs === undefined ? stages : { ...stages, inputs }
 }
 
 /** The rows of a trajectory file. */

@@ -153,6 +153,8 @@ const flowParams = {
   perDecade: {
     type: "number",
     exclusiveMinimum: 0,
+    // billions of output times are a V8 fatal error, not a slow run
+    maximum: 1000,
     default: 20,
     description: "output times per decade (4 decades below t_end, then t_end)"
   },

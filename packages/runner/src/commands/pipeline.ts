@@ -4,7 +4,7 @@
  * exits with code 2 before anything runs or is written.
  */
 import { cpuKernels } from "@gnlab/compute"
-import { composeSchema, stageKinds, type Cell } from "@gnlab/pipeline"
+import { composeSchema, countCells, stageKinds, type Cell } from "@gnlab/pipeline"
 import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { availableParallelism } from "node:os"
@@ -17,13 +17,15 @@ import {
   defaultResults,
   cpuSpeeds,
   estimateSeconds,
+  expandWithinLimits,
   inShard,
-  loadPipeline,
   parseShard,
+  readPipeline,
   runPipeline,
   statuses
 } from "../pipeline-run.js"
 import { registry } from "../plugins.js"
+import { largeSweepCells, maxMemoryOf } from "../resources.js"
 
 const file = Argument.String("file").pipe(Argument.withDescription("pipeline JSON file"))
 const out = Flag.optional(
@@ -36,6 +38,16 @@ const backend = Flag.optional(
 )
 const shardFlag = Flag.optional(
   Flag.String("shard").pipe(Flag.withDescription("I/N: run a deterministic 1/N of the cells"))
+)
+
+const yes = Flag.Boolean("yes").pipe(
+  Flag.withDescription(`go ahead with a sweep of more than ${largeSweepCells} cells`),
+  Flag.withDefault(false)
+)
+const maxMemory = Flag.optional(
+  Flag.String("max-memory").pipe(
+    Flag.withDescription("memory a cell may use, e.g. 16G or 512M (default: this machine's memory)")
+  )
 )
 
 const fmt = (s: number): string =>
@@ -54,20 +66,44 @@ const shardOf = (s: Option.Option<string>) =>
   })
 
 /** `gnlab validate FILE` */
-export const validate = Command.make("validate", { file }, ({ file }) =>
+export const validate = Command.make("validate", { file, yes, maxMemory }, (f) =>
   Effect.gen(function* () {
-    const { pipeline, cells } = yield* loadPipeline(file)
-    yield* Console.log(`${file}: valid — pipeline "${pipeline.name}", ${cells.length} cells`)
+    const pipeline = yield* readPipeline(f.file)
+    const count = countCells(pipeline)
+    // a huge sweep is counted, not expanded: run (with --yes) checks its cells
+    if (count > largeSweepCells && !f.yes)
+      return yield* Console.log(
+        `${f.file}: valid — pipeline "${pipeline.name}", ${count} cells (more than ${largeSweepCells}: plan and run need --yes)`
+      )
+    const cells = yield* expandWithinLimits(f.file, pipeline, undefined, {
+      yes: true,
+      maxMemory: yield* maxMemoryOf(f.maxMemory),
+      command: "validate"
+    })
+    yield* Console.log(`${f.file}: valid — pipeline "${pipeline.name}", ${cells.length} cells`)
   })
 ).pipe(Command.withDescription("Check a pipeline against the DSL and the registered plugins"))
 
 /** `gnlab plan FILE` */
 export const plan = Command.make(
   "plan",
-  { file, out, backend, shard: shardFlag, json: Flag.Boolean("json").pipe(Flag.withDefault(false)) },
+  {
+    file,
+    out,
+    backend,
+    shard: shardFlag,
+    json: Flag.Boolean("json").pipe(Flag.withDefault(false)),
+    yes,
+    maxMemory
+  },
   (f) =>
     Effect.gen(function* () {
-      const { pipeline, cells } = yield* loadPipeline(f.file, Option.getOrUndefined(f.backend))
+      const pipeline = yield* readPipeline(f.file, Option.getOrUndefined(f.backend))
+      const cells = yield* expandWithinLimits(f.file, pipeline, Option.getOrUndefined(f.backend), {
+        yes: f.yes,
+        maxMemory: yield* maxMemoryOf(f.maxMemory),
+        command: "plan"
+      })
       const shard = yield* shardOf(f.shard)
       const results = Option.getOrElse(f.out, () => defaultResults(pipeline))
       const mine = shard === undefined ? cells : cells.filter((c) => inShard(c, shard))
@@ -135,11 +171,20 @@ export const run = Command.make(
         "when another gnlab run is writing the results folder, wait for it (default); --no-wait: refuse with exit code 2"
       ),
       Flag.withDefault(true)
-    )
+    ),
+    yes,
+    maxMemory
   },
   (f) =>
     Effect.gen(function* () {
-      const { pipeline, cells } = yield* loadPipeline(f.file, Option.getOrUndefined(f.backend))
+      const pipeline = yield* readPipeline(f.file, Option.getOrUndefined(f.backend))
+      const limit = yield* maxMemoryOf(f.maxMemory)
+      // counted before expanding, so nothing is materialized or written before --yes
+      const cells = yield* expandWithinLimits(f.file, pipeline, Option.getOrUndefined(f.backend), {
+        yes: f.yes,
+        maxMemory: limit,
+        command: "run"
+      })
       const shard = yield* shardOf(f.shard)
       if (!Number.isInteger(f.concurrency) || f.concurrency < 1)
         return yield* new InvalidArgument({
@@ -160,6 +205,7 @@ export const run = Command.make(
         force: f.force,
         quiet: f.quiet,
         checkpointSeconds: f.checkpointMinutes * 60,
+        maxMemory: limit,
         wait: f.wait,
         command: ["gnlab", ...process.argv.slice(2)].join(" ")
       })

@@ -15,6 +15,7 @@ import {
   precisionWarnings
 } from "../backends.js"
 import { InvalidArgument } from "../errors.js"
+import { maxMemoryOf, memoryLimit, memoryProblem, ResourceLimit } from "../resources.js"
 import { defaultLr, defaultMaxIter, resolveTrainConfig } from "../train-config.js"
 import { runTraining } from "../train-run.js"
 
@@ -55,7 +56,7 @@ const trainFlags = {
     Flag.withDescription("seed of data and init (integer in [0, 2^32))"),
     Flag.withDefault(1)
   ),
-  d: Flag.Int("d").pipe(Flag.withDescription("input dimension"), Flag.withDefault(10)),
+  d: opt(Flag.Int("d").pipe(Flag.withDescription("input dimension (default 10, or the --data file's)"))),
   nTest: Flag.Int("n-test").pipe(Flag.withDescription("test points"), Flag.withDefault(10000)),
   activation: Flag.String("activation").pipe(
     Flag.withDescription("silu | relu | tanh | gelu"),
@@ -122,6 +123,11 @@ const trainFlags = {
   data: opt(Flag.String("data").pipe(Flag.withDescription("data JSON file (see README)"))),
   init: opt(Flag.String("init").pipe(Flag.withDescription("initial weights JSON file (see README)"))),
   out: opt(Flag.String("out").pipe(Flag.withDescription("write trajectory.jsonl and summary.json to DIR"))),
+  maxMemory: opt(
+    Flag.String("max-memory").pipe(
+      Flag.withDescription("memory the run may use, e.g. 16G (default: this machine's memory)")
+    )
+  ),
   json: Flag.Boolean("json").pipe(
     Flag.withDescription("print the summary as one JSON object"),
     Flag.withDefault(false)
@@ -173,6 +179,7 @@ export const train = Command.make("train", trainFlags, (f) =>
             width: value(f.width),
             lr: value(f.lr),
             maxIter: value(f.maxIter),
+            d: value(f.d),
             eps: value(f.eps),
             eta: value(f.eta),
             model: value(f.model),
@@ -190,13 +197,29 @@ export const train = Command.make("train", trainFlags, (f) =>
             d: files.data?.d,
             width: files.init?.width,
             initD: files.init?.d,
-            hasBias: files.init === undefined ? undefined : files.init.hiddenBias !== undefined
+            hasBias: files.init === undefined ? undefined : files.init.hiddenBias !== undefined,
+            nTest: files.data?.nTest
           }
         ),
       catch: (e) =>
         e instanceof InvalidArgument ? e : new InvalidArgument({ field: "flags", problem: String(e) })
     })
     for (const w of precisionWarnings(precision, cfg)) process.stderr.write(`gnlab: warning: ${w}\n`)
+    // the memory the run needs, before anything is allocated: one line and exit 2 when it cannot fit
+    const tooLarge = memoryProblem(
+      {
+        nTrain: cfg.nTrain,
+        nTest: cfg.nTest,
+        d: cfg.d,
+        width: cfg.width,
+        pool: files.data !== undefined ? cfg.nTrain : Math.max(cfg.nTrain, 2000),
+        method: cfg.method,
+        backend: f.backend
+      },
+      memoryLimit(yield* maxMemoryOf(f.maxMemory)),
+      "this run"
+    )
+    if (tooLarge !== undefined) return yield* new ResourceLimit({ problem: tooLarge })
     // the backend before anything is written: an unavailable one ends the command here
     const compute = yield* Layer.build(backendLayer(backend))
     const outDir = value(f.out)

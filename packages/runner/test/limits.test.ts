@@ -1,0 +1,156 @@
+/**
+ * Resource limits and the metadata of `gnlab train`, in process: memory estimates and their
+ * one-line refusals, the --yes threshold checked before cells are expanded, and flags
+ * resolved against --data / --init files.
+ */
+import type { Pipeline } from "@gnlab/pipeline"
+import { Effect, Exit } from "effect"
+import { describe, expect, it } from "vitest"
+import { InvalidArgument } from "../src/errors.js"
+import { expandWithinLimits } from "../src/pipeline-run.js"
+import {
+  estimateMemory,
+  largeSweepCells,
+  memoryProblem,
+  parseMemory,
+  type CellSizes
+} from "../src/resources.js"
+import { resolveTrainConfig, type TrainFlags } from "../src/train-config.js"
+
+const sizes = (o: Partial<CellSizes>): CellSizes => ({
+  nTrain: 100,
+  nTest: 10000,
+  d: 10,
+  width: 1000,
+  pool: 2000,
+  method: "gn",
+  backend: "cpu",
+  ...o
+})
+const limit = (bytes: number) => ({ bytes, source: "--max-memory" })
+
+describe("memory estimates", () => {
+  it("count N × N buffers only for the methods that assemble A", () => {
+    const n = 20_000
+    const gd = estimateMemory(sizes({ nTrain: n, width: 10, method: "gd" })).bytes
+    const gn = estimateMemory(sizes({ nTrain: n, width: 10, method: "gn" })).bytes
+    expect(gd).toBeLessThan(n * n * 8)
+    expect(gn).toBeGreaterThan(4 * n * n * 8)
+  })
+
+  it("grow with N, M, d and the test set", () => {
+    const base = estimateMemory(sizes({})).bytes
+    for (const o of [{ nTrain: 200 }, { width: 2000 }, { d: 20 }, { nTest: 20000 }])
+      expect(estimateMemory(sizes(o)).bytes, JSON.stringify(o)).toBeGreaterThan(base)
+  })
+
+  it("refuse in one line naming the sizes and the estimate", () => {
+    const p = memoryProblem(sizes({ width: 1e9 }), limit(16 * 2 ** 30), "this run")!
+    expect(p).toMatch(
+      /^this run with N = 100, M = 1000000000, d = 10, N_test = 10000 \(gn, cpu\) needs about/
+    )
+    expect(p).toMatch(/more than the limit of 16 GiB \(--max-memory\)$/)
+    expect(p).not.toContain("\n")
+    expect(memoryProblem(sizes({}), limit(16 * 2 ** 30))).toBeUndefined()
+  })
+
+  it("refuse an array longer than a typed array can be, whatever the memory", () => {
+    expect(memoryProblem(sizes({ nTest: 1e9 }), limit(Number.MAX_VALUE))).toMatch(
+      /N_test = 1000000000.*needs an array of 1\.10e\+10 numbers/
+    )
+  })
+
+  it("--max-memory sizes", () => {
+    expect(parseMemory("16G")).toBe(16 * 2 ** 30)
+    expect(parseMemory("512MiB")).toBe(512 * 2 ** 20)
+    expect(parseMemory("1e9")).toBe(1e9)
+    for (const bad of ["", "x", "-1G", "0", "1Q"]) expect(parseMemory(bad), bad).toBeUndefined()
+  })
+})
+
+describe("a large sweep", () => {
+  // the plugin is unknown: expanding these cells would throw, so a ResourceLimit proves they were only counted
+  const huge = {
+    name: "huge",
+    dataset: { plugin: "not-a-plugin", params: {} },
+    model: { plugin: "finite-width", params: { width: 10 } },
+    methods: [{ plugin: "gd" }],
+    seeds: [1, 2],
+    sweep: {
+      grid: {
+        "model.initStd": Array.from({ length: 1000 }, (_, i) => i + 1),
+        "dataset.nTrain": Array.from({ length: 500 }, (_, i) => i + 1)
+      }
+    }
+  } as unknown as Pipeline
+
+  it("needs --yes, and is refused before its cells are expanded", async () => {
+    const exit = await Effect.runPromiseExit(
+      expandWithinLimits("huge.json", huge, undefined, { yes: false, maxMemory: undefined, command: "run" })
+    )
+    expect(Exit.isFailure(exit)).toBe(true)
+    const error = Exit.isFailure(exit) ? exit.cause.toString() : ""
+    expect(error).toContain("ResourceLimit")
+    expect(error).toContain(
+      `huge.json: 1,000,000 cells, more than ${largeSweepCells.toLocaleString("en-US")}: add --yes to run them`
+    )
+  })
+})
+
+describe("gnlab train's metadata", () => {
+  const flags: TrainFlags = {
+    method: "gn",
+    initStd: 1,
+    seed: 1,
+    nTest: 10000,
+    activation: "silu",
+    noBias: false,
+    tol: 1e-8,
+    eps0: 1e-7,
+    rfCutoff: 1e-10,
+    recordPerDecade: 20,
+    testPerDecade: 20,
+    nTrain: undefined,
+    width: 10
+  }
+  const refusal = (f: () => unknown): InvalidArgument => {
+    try {
+      f()
+    } catch (e) {
+      if (e instanceof InvalidArgument) return e
+      throw e
+    }
+    throw new Error("expected InvalidArgument")
+  }
+
+  it("--d given and different from the data's d is refused, even when it is 10", () => {
+    const data = { nTrain: 5, d: 3, nTest: 5 }
+    expect(refusal(() => resolveTrainConfig({ ...flags, d: 10 }, data)).field).toBe("--d")
+    expect(resolveTrainConfig(flags, data).d).toBe(3)
+    expect(resolveTrainConfig({ ...flags, d: 3 }, data).d).toBe(3)
+  })
+
+  it("records the data file's test set size, not --n-test", () => {
+    expect(resolveTrainConfig(flags, { nTrain: 5, d: 3, nTest: 5 }).nTest).toBe(5)
+    expect(resolveTrainConfig({ ...flags, nTrain: 5 }).nTest).toBe(10000)
+  })
+
+  it("records bias: false for an --init file without hiddenBias", () => {
+    const init = { width: 4, initD: 10, hasBias: false }
+    const cfg = resolveTrainConfig({ ...flags, nTrain: 5, width: undefined }, init)
+    expect(cfg.bias).toBe(false)
+    expect(
+      resolveTrainConfig({ ...flags, nTrain: 5, width: undefined }, { ...init, hasBias: true }).bias
+    ).toBe(true)
+  })
+
+  it("refuses points per decade that would make grids of billions of points", () => {
+    const flow = { ...flags, nTrain: 5, method: "gn-flow", tEnd: 1 }
+    expect(refusal(() => resolveTrainConfig({ ...flow, recordPerDecade: 1e9 })).field).toBe(
+      "--record-per-decade"
+    )
+    expect(refusal(() => resolveTrainConfig({ ...flags, nTrain: 5, testPerDecade: 1e9 })).field).toBe(
+      "--test-per-decade"
+    )
+  })
+})
