@@ -172,7 +172,48 @@ export const convergencePlot: PlotPlugin = {
   }
 }
 
+/**
+ * Cost against accuracy relative to a reference method (issue 12, the GN↔GD frontier): one
+ * point per method label, the Pareto frontier marked.
+ */
+export const frontierPlot: PlotPlugin = {
+  kind: "plot",
+  id: "frontier",
+  description:
+    "cost (Gram assemblies or wall seconds) vs the final test loss's distance |T/T_ref − 1| to a reference method's cell of the same seed and sweep point, one point per method (geometric mean and 95% intervals over seeds), log–log, the Pareto frontier marked",
+  schema: {
+    type: "object",
+    additionalProperties: false,
+    required: ["reference"],
+    properties: {
+      reference: {
+        type: "string",
+        minLength: 1,
+        description:
+          "the method label of the reference (e.g. the gradient flow at a tight rtol); each cell is compared with the reference's cell of the same seed and the same values of every swept parameter"
+      },
+      cost: {
+        enum: ["gramAssemblies", "wallSeconds"],
+        default: "wallSeconds",
+        description:
+          "x: the summary's wallSeconds, or its gramAssemblies (when a summary lacks it: GN one per update, GD 0, RF 1)"
+      },
+      facet: { ...paramPath, description: "one panel per value of this swept parameter" },
+      row: {
+        ...paramPath,
+        description: "one row of panels per value of this swept parameter (axes shared with the columns)"
+      }
+    }
+  }
+}
+
 /** The metrics plugins of this package. */
 export const metricsPlugins: ReadonlyArray<MetricsPlugin> = [trajectoryPlugin]
 /** The plot plugins of this package. */
-export const plotPlugins: ReadonlyArray<PlotPlugin> = [curvesPlot, finalPlot, ratePlot, convergencePlot]
+export const plotPlugins: ReadonlyArray<PlotPlugin> = [
+  curvesPlot,
+  finalPlot,
+  ratePlot,
+  convergencePlot,
+  frontierPlot
+]

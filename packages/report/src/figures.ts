@@ -9,6 +9,8 @@
  *   rate    final test loss vs N on log–log axes with the fitted rates α (Fig. 3, Table 1)
  *   convergence  distance of each trajectory to the largest-M one vs M, with the fitted order
  *           (mean-field particles, MC vs RQMC)
+ *   frontier  cost (Gram assemblies or wall seconds) vs |T/T_ref − 1| against a reference
+ *           method's cell of the same seed and sweep point, the Pareto frontier marked (issue 12)
  *
  * Only finished cells (converged or capped) enter a figure; diverged ones are left out and
  * counted in the figure's notes, and pending/partial/failed ones are counted too.
@@ -17,6 +19,7 @@ import { plotPlugins } from "@gnlab/metrics"
 import { convergenceFigure } from "./plots/convergence.js"
 import { curvesFigure } from "./plots/curves.js"
 import { finalFigure } from "./plots/final.js"
+import { frontierFigure } from "./plots/frontier.js"
 import { rateFigure } from "./plots/rate.js"
 import { plotParams, type Figure, type Figures, type RateRow } from "./plots/shared.js"
 import type { ResultsFolder } from "./results.js"
@@ -48,6 +51,9 @@ export function buildFigures(folder: ResultsFolder): Figures {
         break
       case "final":
         figures.push(finalFigure(plot, p, folder))
+        break
+      case "frontier":
+        figures.push(frontierFigure(plot, p, folder))
         break
       case "rate": {
         const r = rateFigure(plot, p, folder)
