@@ -455,13 +455,31 @@ function checkFiles(registry: Registry, doc: Record<string, unknown>): Validatio
   return out
 }
 
-/** Two methods with the same plugin, params (defaults filled in) and backend make the same cells. */
+/**
+ * Two methods with the same plugin, params (defaults filled in) and backend make the same
+ * cells; two with the same label (default: the plugin id) would be one line of the report,
+ * each seed counted twice.
+ */
 function checkMethods(registry: Registry, doc: Record<string, unknown>): ValidationIssue[] {
   if (!Array.isArray(doc.methods)) return []
   const out: ValidationIssue[] = []
   const seen = new Map<string, number>()
+  const labels = new Map<string, number>()
   doc.methods.forEach((m: unknown, i) => {
     const stage = m as Record<string, unknown> | undefined
+    const label = typeof stage?.label === "string" ? stage.label : stage?.plugin
+    if (typeof label === "string") {
+      const first = labels.get(label)
+      if (first === undefined) labels.set(label, i)
+      else
+        out.push({
+          path: typeof stage?.label === "string" ? `/methods/${i}/label` : `/methods/${i}`,
+          line: undefined,
+          column: undefined,
+          expected: "a label per method (the report draws a line per label; give each method its own)",
+          found: `"${label}", the label of /methods/${first} too`
+        })
+    }
     const plugin = typeof stage?.plugin === "string" ? registry.get("method", stage.plugin) : undefined
     const params = stage?.params ?? {}
     if (plugin === undefined || !paramsValidator(plugin.schema)(params)) return // reported there

@@ -53,6 +53,12 @@ describe("validate refuses", () => {
       /same method as \/methods\/0/
     ],
     [
+      "two methods with one label",
+      withPatch((d) => ({ ...d, methods: [{ plugin: "gd" }, { plugin: "gd", params: { lr: 1 } }] })),
+      "/methods/1",
+      /a label per method.*"gd", the label of \/methods\/0 too/
+    ],
+    [
       "an infinite number (1e999)",
       '{"name": "t", "dataset": {"plugin": "teacher-student", "params": {"nTrain": 5}}, "model": {"plugin": "finite-width", "params": {"width": 3}}, "methods": [{"plugin": "gn", "params": {"lr": 1e999}}], "seeds": [1]}',
       "/methods/0/params/lr",
