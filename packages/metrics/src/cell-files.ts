@@ -24,7 +24,12 @@ export const DIGEST_FILE = "digest.json"
 export const digestedFiles = ["cell.json", "trajectory.jsonl", "summary.json"] as const
 
 /** The stop reasons of a finished cell. */
-export const stopReasons: ReadonlyArray<RunSummary["stopReason"]> = ["converged", "maxIter", "diverged", "failed"]
+export const stopReasons: ReadonlyArray<RunSummary["stopReason"]> = [
+  "converged",
+  "maxIter",
+  "diverged",
+  "failed"
+]
 
 /** SHA-256 of bytes or text, hex. */
 export const sha256 = (data: Uint8Array | string): string => createHash("sha256").update(data).digest("hex")

@@ -153,8 +153,9 @@ export const cpuSpeeds: Readonly<Record<"native" | "typescript", CpuSpeeds>> = {
 /**
  * Rough seconds of a cell on the CPU backend with the given kernel speeds: GN ≈ 2N²M/gram +
  * 2·(N³/3)/factor + 3NMD/features per step and ≤ 200 steps, GD ≈ 3NMD/features per step for
- * all its steps, RF ≈ one N³ eigendecomposition; a GN flow ≈ 2 000 GN steps and a gradient
- * flow ≈ 20 000 GD steps (right-hand sides with σ* and output rows, measured on
+ * all its steps, RF ≈ one N³ eigendecomposition; a GN flow ≈ 2 000 GN steps, a Rosenbrock
+ * gradient flow ≈ 100·(1e-3/rtol)^0.47 GN-sized steps, and a Dormand–Prince gradient flow
+ * ≈ 20 000 GD steps (right-hand sides with σ* and output rows, measured on
  * pipelines/theory/flows.json; the adaptive solver decides: stiff flows, large τ0, take
  * more); plus the test evaluations.
  */
@@ -176,8 +177,15 @@ export function estimateSeconds(cell: Cell, speeds: CpuSpeeds = cpuSpeeds.typesc
       return (10 * n ** 3) / speeds.factor + (n * n * m) / speeds.gram + tests
     case "gn-flow":
       return 2000 * gnStep + tests
-    case "gradient-flow":
-      return 20000 * features + tests
+    case "gradient-flow": {
+      if (c.method.params.integrator !== "rosenbrock") return 20000 * features + tests
+      // ROS2: one Gram, one factorization and ~4 feature passes per step; ~100 steps at
+      // rtol 1e-3, ×10^0.47 per decade of rtol (measured at N = 20…2 000, τ0 ≤ 1, docs/flows.md),
+      // plus the steps clipped to land on the output rows
+      const rtol = Number(c.method.params.rtol ?? 1e-4)
+      const steps = 100 * (1e-3 / rtol) ** 0.47 + rows / 2
+      return steps * (gnStep + features) + tests
+    }
     default:
       return maxIter * features + tests
   }

@@ -7,7 +7,9 @@ import { activationIds, isActivationId, type ActivationId } from "@gnlab/compute
 import { quadratureIds, sobolMaxDim, type QuadratureId } from "@gnlab/models"
 import {
   defaultFlowMuH,
+  defaultRosenbrockGdSteps,
   flowTimeGrid,
+  gdTimeGrid,
   hessianChoices,
   type Damping,
   type HessianChoice
@@ -51,6 +53,12 @@ export interface TrainConfig {
   readonly tEnd: number | null
   readonly hessian: HessianChoice | null
   readonly odeRtol: number | null
+  /** gradient-flow: its integrator, Rosenbrock's tolerances, and the GD cap it emulates (null otherwise) */
+  readonly integrator: "dopri5" | "rosenbrock" | null
+  readonly rtol: number | null
+  readonly atol: number | null
+  readonly gdSteps: number | null
+  readonly gramReuse: number | null
   readonly tol: number
   readonly maxIter: number
   readonly damping: Damping
@@ -81,6 +89,11 @@ export interface TrainFlags {
   readonly tEnd?: number
   readonly hessian?: string
   readonly odeRtol?: number
+  readonly integrator?: string
+  readonly rtol?: number
+  readonly atol?: number
+  readonly gdSteps?: number
+  readonly gramReuse?: number
   readonly tol: number
   readonly maxIter?: number
   /** default: theory for gn-flow, max-sigma-min otherwise */
@@ -160,6 +173,64 @@ function resolveModel(
       `rqmc has Sobol direction numbers for D ≤ ${sobolMaxDim} input dimensions (bias included), got D = ${dim}; use --quadrature mc or a smaller --d`
     )
   return { model: "mean-field", quadrature: quadrature as QuadratureId }
+}
+
+/** The gradient flow's --integrator, --rtol/--atol (Rosenbrock only) and --gd-steps. */
+function resolveGradientFlow(
+  method: MethodId,
+  f: TrainFlags
+): Pick<TrainConfig, "integrator" | "rtol" | "atol" | "gdSteps" | "gramReuse"> {
+  const only = (flag: string) =>
+    fail(flag, "is only used by --method gradient-flow; drop it or use --method gradient-flow")
+  if (method !== "gradient-flow") {
+    if (f.integrator !== undefined) only("--integrator")
+    if (f.rtol !== undefined) only("--rtol")
+    if (f.atol !== undefined) only("--atol")
+    if (f.gdSteps !== undefined) only("--gd-steps")
+    if (f.gramReuse !== undefined) only("--gram-reuse")
+    return { integrator: null, rtol: null, atol: null, gdSteps: null, gramReuse: null }
+  }
+  const integrators = ["dopri5", "rosenbrock"] as const
+  const integrator = f.integrator ?? "dopri5"
+  if (!(integrators as ReadonlyArray<string>).includes(integrator))
+    return fail("--integrator", oneOf(integrator, integrators))
+  const rosenbrock = integrator === "rosenbrock"
+  if (!rosenbrock && (f.rtol !== undefined || f.atol !== undefined || f.gramReuse !== undefined))
+    fail(
+      f.rtol !== undefined ? "--rtol" : f.atol !== undefined ? "--atol" : "--gram-reuse",
+      "sets the Rosenbrock integrator's tolerance; add --integrator rosenbrock (dopri5's is --ode-rtol)"
+    )
+  if (rosenbrock && f.odeRtol !== undefined)
+    fail("--ode-rtol", "is dopri5's tolerance; with --integrator rosenbrock use --rtol and --atol")
+  const rtol =
+    f.rtol === undefined
+      ? rosenbrock
+        ? 1e-4
+        : null
+      : f.rtol > 0 && f.rtol < 1
+        ? f.rtol
+        : fail("--rtol", `must be in (0, 1), got ${f.rtol}`)
+  const atol =
+    f.atol === undefined
+      ? rtol
+      : f.atol >= 0 && f.atol <= 1
+        ? f.atol
+        : fail("--atol", `must be in [0, 1], got ${f.atol}`)
+  const gramReuse =
+    f.gramReuse === undefined
+      ? rosenbrock
+        ? 1
+        : null
+      : Number.isInteger(f.gramReuse) && f.gramReuse >= 1 && f.gramReuse <= 1000
+        ? f.gramReuse
+        : fail("--gram-reuse", `must be an integer in [1, 1000], got ${f.gramReuse}`)
+  const gdSteps =
+    f.gdSteps === undefined
+      ? null
+      : Number.isInteger(f.gdSteps) && f.gdSteps >= 1 && f.gdSteps <= 1e12
+        ? f.gdSteps
+        : fail("--gd-steps", `must be an integer in [1, 1e12], got ${f.gdSteps}`)
+  return { integrator: integrator as "dopri5" | "rosenbrock", rtol, atol, gdSteps, gramReuse }
 }
 
 /**
@@ -251,24 +322,33 @@ export function resolveTrainConfig(
                     : 1
             }
           : fail("--damping", oneOf(dampingRule, ["max-sigma-min", "fixed", "theory"]))
-  if (flow && f.lr !== undefined)
+  if (method === "gn-flow" && f.lr !== undefined)
     fail("--lr", `--method ${method} is a flow and has no learning rate; drop --lr (its horizon is --t-end)`)
+  const { integrator, rtol, atol, gdSteps, gramReuse } = resolveGradientFlow(method, f)
+  if (gdSteps !== null && f.tEnd !== undefined)
+    fail("--t-end", "and --gd-steps both set the horizon; give one (t_end = λ·gd-steps)")
   const tEnd = flow
     ? f.tEnd === undefined
-      ? fail("--t-end", `is required with --method ${method}: the flow time T > 0 to integrate to`)
+      ? gdSteps !== null || integrator === "rosenbrock"
+        ? null
+        : fail(
+            "--t-end",
+            `is required with --method ${method}: the flow time T > 0 to integrate to${method === "gradient-flow" ? " (or --gd-steps K for t = λK)" : ""}`
+          )
       : positive("--t-end", f.tEnd)
     : f.tEnd === undefined
       ? null
       : fail("--t-end", "is only used by --method gn-flow or gradient-flow; drop it or choose a flow")
-  const odeRtol = flow
-    ? f.odeRtol === undefined
-      ? defaultOdeRtol
-      : f.odeRtol > 0 && f.odeRtol < 1
-        ? f.odeRtol
-        : fail("--ode-rtol", `must be in (0, 1), got ${f.odeRtol}`)
-    : f.odeRtol === undefined
-      ? null
-      : fail("--ode-rtol", "is only used by --method gn-flow or gradient-flow; drop it or choose a flow")
+  const odeRtol =
+    flow && integrator !== "rosenbrock"
+      ? f.odeRtol === undefined
+        ? defaultOdeRtol
+        : f.odeRtol > 0 && f.odeRtol < 1
+          ? f.odeRtol
+          : fail("--ode-rtol", `must be in (0, 1), got ${f.odeRtol}`)
+      : f.odeRtol === undefined
+        ? null
+        : fail("--ode-rtol", "is only used by --method gn-flow or gradient-flow; drop it or choose a flow")
   if (!Number.isInteger(f.seed) || f.seed < 0 || f.seed > 0xffffffff)
     fail("--seed", `must be an integer in [0, 4294967295], got ${f.seed}`)
   const recordPerDecade = atMost("--record-per-decade", positive("--record-per-decade", f.recordPerDecade))
@@ -279,8 +359,12 @@ export function resolveTrainConfig(
         ? f.maxIter
         : fail("--max-iter", `must be an integer ≥ 0, got ${f.maxIter}`)
   // a flow's iterations are its output points: it ends at t_end, or after --max-iter of them
+  const gridLength =
+    gdSteps !== null || (integrator === "rosenbrock" && tEnd === null)
+      ? gdTimeGrid(f.lr ?? 10, gdSteps ?? defaultRosenbrockGdSteps, recordPerDecade).length
+      : flowTimeGrid(tEnd ?? 1, recordPerDecade, flowGridDecades).length
   const maxIter = isFlowMethod(method)
-    ? Math.min(givenMaxIter ?? Infinity, flowTimeGrid(tEnd ?? 1, recordPerDecade, flowGridDecades).length)
+    ? Math.min(givenMaxIter ?? Infinity, gridLength)
     : (givenMaxIter ?? defaultMaxIter[method])
   return {
     method,
@@ -296,10 +380,22 @@ export function resolveTrainConfig(
     bias: fromFiles.hasBias === false ? false : !f.noBias,
     model,
     quadrature,
-    lr: isFlowMethod(method) ? null : f.lr === undefined ? defaultLr[method] : positive("--lr", f.lr),
+    lr:
+      method === "gn-flow"
+        ? null
+        : f.lr === undefined
+          ? method === "gradient-flow"
+            ? 10
+            : defaultLr[method]
+          : positive("--lr", f.lr),
     tEnd,
     hessian,
     odeRtol,
+    integrator,
+    rtol,
+    atol,
+    gdSteps,
+    gramReuse,
     tol: nonNegative("--tol", f.tol),
     maxIter,
     damping,

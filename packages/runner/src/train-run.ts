@@ -66,7 +66,8 @@ export function cellOfTrainConfig(cfg: TrainConfig, backend: string): CellConfig
       lr: cfg.lr,
       rtol: cfg.rtol ?? undefined,
       atol: cfg.atol ?? undefined,
-      gdSteps: cfg.gdSteps ?? undefined
+      gdSteps: cfg.gdSteps ?? undefined,
+      gramReuse: cfg.gramReuse ?? undefined
     }
   }
   const model =

@@ -284,7 +284,16 @@ export const gradientFlowPlugin: MethodPlugin = {
       atol: {
         type: "number",
         minimum: 0,
+        maximum: 1,
         description: "rosenbrock: absolute tolerance of the error norm on w (default: rtol)"
+      },
+      gramReuse: {
+        type: "integer",
+        minimum: 1,
+        maximum: 1000,
+        default: 1,
+        description:
+          "rosenbrock: the most steps one Gram assembly serves as W (refreshed after a rejection); 1 = a fresh W every step"
       }
     }
   },
@@ -309,7 +318,11 @@ export const gradientFlowPlugin: MethodPlugin = {
     if (p.integrator === "rosenbrock") {
       const rtol = p.rtol as number
       const atol = typeof p.atol === "number" ? p.atol : rtol
-      return { method: gradientFlowRosenbrock({ times, rtol, atol, tol: rules.tol, gdLr: lr }), rules }
+      const gramReuse = p.gramReuse as number
+      return {
+        method: gradientFlowRosenbrock({ times, rtol, atol, tol: rules.tol, gdLr: lr, gramReuse }),
+        rules
+      }
     }
     const rtol = p.odeRtol as number
     return { method: gradientFlow({ times, ode: { rtol, atol: 1e-3 * rtol }, gdLr: lr }), rules }

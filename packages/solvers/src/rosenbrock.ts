@@ -59,6 +59,11 @@ export interface Ros2State {
   /** tol · L(w0): an advance stops at the first accepted point at or below it (0: never) */
   readonly stopLoss: number
   readonly stats: Ros2Stats
+  /**
+   * The point whose Gram is the current W and how many steps it has served (gramReuse > 1):
+   * kept in the state so a resumed run rebuilds the same W and follows the same steps.
+   */
+  readonly w?: { readonly u: Float64Array; readonly v: Float64Array; readonly age: number }
 }
 
 /** Options of the Rosenbrock gradient flow. */
@@ -76,6 +81,13 @@ export interface RosenbrockFlowOptions {
   readonly maxSteps?: number
   /** λ of the GD this flow stands in for (rows: gdIter = t/λ, gdStability = λσmax/N) */
   readonly gdLr?: number
+  /**
+   * The most steps one Gram assembly serves as W (default 1: a fresh W at every step). A
+   * W-method keeps its order with any W, so W = G(w_m) of an earlier point m is allowed; the
+   * stages then use J(w_m) in the Woodbury solve (one more feature evaluation per stage), W is
+   * refreshed after a rejected step, and rows observe σmax of the W in use.
+   */
+  readonly gramReuse?: number
 }
 
 const FAC_MAX = 5
@@ -100,29 +112,53 @@ export function gradientFlowRosenbrock(options: RosenbrockFlowOptions): Method<F
         `gradient-flow: output times must be finite, > 0 and increasing (times[${k}] = ${times[k]})`
       )
   const maxSteps = options.maxSteps ?? 100_000
+  const gramReuse = options.gramReuse ?? 1
+  if (!(Number.isInteger(gramReuse) && gramReuse >= 1))
+    throw new RangeError(`rosenbrock: gramReuse must be an integer ≥ 1, got ${gramReuse}`)
   const buffers = gnWorkspace()
   // A at `gramOf` (by identity): the Gram assembled to observe an output point is the first
   // step's from there, unless the run was resumed from a checkpoint (then it is rebuilt)
   let gramOf: Params | undefined
 
-  /** A at p (the kernels hold p's features), reusing the one of the last output point. */
-  const gramAt = (problem: Problem, p: Params, count: () => void): Float64Array => {
-    const w = buffers(problem.y.length)
-    if (gramOf !== p) {
-      const a = ntkGram(problem.kernels, problem.net, p, w.a)
-      if (a !== w.a) w.a.set(a) // a backend that returns a fresh array
-      gramOf = p
+  /**
+   * A at w (assembled unless it is the one in the buffer). The kernels hold the features of
+   * `current`; they are switched to w's for the assembly and back.
+   */
+  const gramAt = (problem: Problem, w: Params, current: Params, count: () => void): Float64Array => {
+    const work = buffers(problem.y.length)
+    if (gramOf !== w) {
+      if (w !== current) problem.kernels.setHidden(w.u)
+      const a = ntkGram(problem.kernels, problem.net, w, work.a)
+      if (a !== work.a) work.a.set(a) // a backend that returns a fresh array
+      if (w !== current) problem.kernels.setHidden(current.u)
+      gramOf = w
       count()
     }
-    return w.a
+    return work.a
   }
 
-  /** The numbers of an output point: σmax(A) by Lanczos (O(N²) per iteration, no factorization). */
-  const observe = (problem: Problem, p: Params, warm: SpectrumWarmStart, count: () => void) => {
+  /**
+   * The numbers of an output point p: σmax(A) by Lanczos (O(N²) per iteration, no
+   * factorization), of A at p — or of the W still in use when gramReuse > 1 — and the W
+   * the next step starts from.
+   */
+  const observe = (
+    problem: Problem,
+    p: Params,
+    w: Ros2State["w"],
+    warm: SpectrumWarmStart,
+    count: () => void
+  ) => {
     const n = problem.y.length
-    const a = gramAt(problem, p, count)
+    const keep = w !== undefined && w.age < gramReuse
+    const wParams = keep && gramOf !== undefined && gramOf.u === w.u ? gramOf : keep ? { u: w.u, v: w.v } : p
+    const a = gramAt(problem, wParams, p, count)
     const max = lanczosLargest((x) => symmetricMatvec(a, n, x), n, { start: warm.maxVector })
-    return { sigmaMax: max.value, warm: { ...warm, maxVector: max.vector } }
+    return {
+      sigmaMax: max.value,
+      warm: { ...warm, maxVector: max.vector },
+      w: { u: wParams.u, v: wParams.v, age: keep ? w.age : 0 }
+    }
   }
 
   const stateOf = (
@@ -151,14 +187,15 @@ export function gradientFlowRosenbrock(options: RosenbrockFlowOptions): Method<F
     init(problem, params0) {
       const base = initialState(problem, params0)
       let grams = 0
-      const seen = observe(problem, base.params, {}, () => grams++)
+      const seen = observe(problem, base.params, undefined, {}, () => grams++)
       const ode: Ros2State = {
         scheme: "ros2",
         t: 0,
         h: options.h0 ?? 1,
         facMax: FAC_MAX,
         stopLoss: options.tol * base.loss,
-        stats: { accepted: 0, rejected: 0, gramAssemblies: grams, factorizations: 0, featureEvaluations: 1 }
+        stats: { accepted: 0, rejected: 0, gramAssemblies: grams, factorizations: 0, featureEvaluations: 1 },
+        w: seen.w
       }
       return stateOf(0, base, base.params0, ode, seen.sigmaMax, seen.warm, undefined)
     },
@@ -172,13 +209,13 @@ export function gradientFlowRosenbrock(options: RosenbrockFlowOptions): Method<F
       const bump = () => (stats = { ...stats, gramAssemblies: stats.gramAssemblies + 1 })
       const seen =
         run.failure === undefined
-          ? observe(problem, run.point.params, s.warm, bump)
-          : { sigmaMax: NaN, warm: s.warm }
+          ? observe(problem, run.point.params, run.ode.w, s.warm, bump)
+          : { sigmaMax: NaN, warm: s.warm, w: run.ode.w }
       const next = stateOf(
         s.iter + 1,
         run.point,
         s.params0,
-        { ...run.ode, stats },
+        { ...run.ode, stats, ...(seen.w === undefined ? {} : { w: seen.w }) },
         seen.sigmaMax,
         seen.warm,
         run.failure
@@ -224,6 +261,15 @@ export function gradientFlowRosenbrock(options: RosenbrockFlowOptions): Method<F
     let { accepted, rejected, gramAssemblies, factorizations, featureEvaluations } = ode.stats
     let point = from
     let tries = 0
+    // W's point and age; a W of an earlier point serves until gramReuse steps or a rejection
+    let wParams: Params =
+      ode.w === undefined
+        ? from.params
+        : gramOf !== undefined && gramOf.u === ode.w.u
+          ? gramOf
+          : { u: ode.w.u, v: ode.w.v }
+    let wAge = ode.w?.age ?? 0
+    let refresh = false
     const here = (failure?: string) => ({
       point,
       ode: {
@@ -232,16 +278,27 @@ export function gradientFlowRosenbrock(options: RosenbrockFlowOptions): Method<F
         h,
         facMax,
         stopLoss: ode.stopLoss,
-        stats: { accepted, rejected, gramAssemblies, factorizations, featureEvaluations }
+        stats: { accepted, rejected, gramAssemblies, factorizations, featureEvaluations },
+        w: { u: wParams.u, v: wParams.v, age: wAge }
       },
       ...(failure === undefined ? {} : { failure })
     })
     const work = buffers(n)
-    while (t < tOut) {
+    steps: while (t < tOut) {
       if (tries >= maxSteps) return here(`more than ${maxSteps} Rosenbrock steps before t = ${tOut}`)
       const p = point.params
       const y = flatten(p)
-      const a = gramAt(problem, p, () => gramAssemblies++)
+      if (refresh || wAge >= gramReuse) {
+        wParams = p
+        wAge = 0
+      }
+      refresh = false
+      const a = gramAt(problem, wParams, p, () => gramAssemblies++)
+      wAge++
+      const stale = wParams !== p
+      const wp = wParams
+      // a stale W: k1 = F0 − J_W*(A_W + εI)⁻¹ J_W F0 with F0 = −(1/N) J* r at w_n
+      const f0 = stale ? flatten(jacobianAdjointMul(kernels, net, p, point.residual)).map((x) => -x / n) : y
       // try steps from w_n until one is accepted (the Gram is reused by every try)
       for (;;) {
         tries++
@@ -259,9 +316,18 @@ export function gradientFlowRosenbrock(options: RosenbrockFlowOptions): Method<F
         }
         factorizations++
         const eps = factor.eps
-        // k1 = −(ε/N) J*(A + εI)⁻¹ r
-        const k1 = flatten(jacobianAdjointMul(kernels, net, p, factor.solve(point.residual)))
-        for (let i = 0; i < k1.length; i++) k1[i] *= -eps / n
+        let k1: Float64Array
+        if (!stale) {
+          // k1 = −(ε/N) J*(A + εI)⁻¹ r
+          k1 = flatten(jacobianAdjointMul(kernels, net, p, factor.solve(point.residual)))
+          for (let i = 0; i < k1.length; i++) k1[i] *= -eps / n
+        } else {
+          kernels.setHidden(wp.u)
+          featureEvaluations++
+          const z = factor.solve(jacobianMul(kernels, net, wp, unflatten(f0, uLength)))
+          const corr = flatten(jacobianAdjointMul(kernels, net, wp, z))
+          k1 = f0.map((x, i) => x - corr[i])
+        }
         // b = F(w_n + h k1) − 2 k1
         const w1 = new Float64Array(y.length)
         for (let i = 0; i < y.length; i++) w1[i] = y[i] + hTry * k1[i]
@@ -270,16 +336,16 @@ export function gradientFlowRosenbrock(options: RosenbrockFlowOptions): Method<F
         featureEvaluations++
         const b = flatten(jacobianAdjointMul(kernels, net, p1, e1.residual))
         for (let i = 0; i < b.length; i++) b[i] = -b[i] / n - 2 * k1[i]
-        // back to w_n's features for the stage solve with J(w_n)
-        kernels.setHidden(p.u)
+        // back to W's features for the stage solve with J(w_W)
+        kernels.setHidden(wp.u)
         featureEvaluations++
         let err = Infinity
         let wNew: Float64Array | undefined
         if (Number.isFinite(e1.loss)) {
-          // k2 = b − J*(A + εI)⁻¹ J b
-          const jb = jacobianMul(kernels, net, p, unflatten(b, uLength))
+          // k2 = b − J_W*(A_W + εI)⁻¹ J_W b
+          const jb = jacobianMul(kernels, net, wp, unflatten(b, uLength))
           const k2 = b
-          const corr = flatten(jacobianAdjointMul(kernels, net, p, factor.solve(jb)))
+          const corr = flatten(jacobianAdjointMul(kernels, net, wp, factor.solve(jb)))
           for (let i = 0; i < k2.length; i++) k2[i] -= corr[i]
           wNew = new Float64Array(y.length)
           let sum = 0
@@ -309,6 +375,13 @@ export function gradientFlowRosenbrock(options: RosenbrockFlowOptions): Method<F
         rejected++
         h = hTry * Math.max(FAC_MIN, Math.min(1, fac))
         facMax = 1
+        if (stale) {
+          // a rejected step with an old W: retry from w_n with a fresh one
+          kernels.setHidden(p.u)
+          featureEvaluations++
+          refresh = true
+          continue steps
+        }
         if (tries >= maxSteps) return here(`more than ${maxSteps} Rosenbrock steps before t = ${tOut}`)
       }
       if (!Number.isFinite(point.loss)) return here(`the loss is not finite at t = ${t}`)

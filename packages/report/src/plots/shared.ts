@@ -145,7 +145,31 @@ export function exclusionNotes(cells: ReadonlyArray<CellResult>): string[] {
     notes.push(
       `${waiting} of ${cells.length} cells not finished (pending, running, failed or corrupt): drawn from the ${cells.filter(finished).length} finished ones`
     )
+  const unstable = gdUnstableCells(cells)
+  if (unstable.count > 0)
+    notes.push(
+      `${unstable.count} gradient-flow cell(s) standing in for GD reach λ·σmax(A)/N = ${unstable.worst.toPrecision(3)} > 2: ` +
+        "explicit GD with that λ would not follow the flow there (it overshoots before it settles), so the flow is GD's λ → 0 limit, not GD itself"
+    )
   return notes
+}
+
+/**
+ * Gradient-flow cells whose rows record gdStability = λσmax(A_t)/N ≥ 2 somewhere: where GD
+ * with step λ is unstable on the flow's path (explicit Euler needs λσmax/N < 2).
+ */
+export function gdUnstableCells(cells: ReadonlyArray<CellResult>): { count: number; worst: number } {
+  let count = 0
+  let worst = 0
+  for (const c of cells) {
+    let max = 0
+    for (const r of c.rows) if (typeof r.gdStability === "number") max = Math.max(max, r.gdStability)
+    if (max >= 2) {
+      count++
+      worst = Math.max(worst, max)
+    }
+  }
+  return { count, worst }
 }
 
 /** The message of a figure with nothing to draw because no cell has finished. */

@@ -16,11 +16,22 @@ import {
 } from "../backends.js"
 import { InvalidArgument } from "../errors.js"
 import { maxMemoryOf, memoryLimit, memoryProblem, ResourceLimit } from "../resources.js"
-import { defaultLr, defaultMaxIter, resolveTrainConfig } from "../train-config.js"
+import { defaultLr, defaultMaxIter, isFlowMethod, resolveTrainConfig } from "../train-config.js"
 import { runTraining } from "../train-run.js"
 
 const opt = <A>(f: Flag.Flag<A>) => Flag.optional(f)
 const value = <A>(o: Option.Option<A>): A | undefined => Option.getOrUndefined(o)
+
+/** "t = …" of a flow's last row, with GD's update count t/λ and the integrator's steps when known. */
+const flowEnd = (row: { t?: number | null; gdIter?: number | null } | undefined, s: object): string => {
+  const steps = (s as { integratorSteps?: unknown }).integratorSteps
+  const t = row?.t ?? NaN
+  return (
+    `t = ${t.toPrecision(4)}` +
+    (typeof row?.gdIter === "number" ? ` = λ·${row.gdIter.toPrecision(4)}` : "") +
+    (typeof steps === "number" ? `, ${steps} integrator steps` : "")
+  )
+}
 
 const trainFlags = {
   method: Flag.String("method").pipe(
@@ -44,6 +55,37 @@ const trainFlags = {
   odeRtol: opt(
     Flag.Finite("ode-rtol").pipe(
       Flag.withDescription("flows: relative tolerance of the ODE solver (default 1e-7; atol = 1e-3·rtol)")
+    )
+  ),
+  integrator: opt(
+    Flag.String("integrator").pipe(
+      Flag.withDescription(
+        "gradient-flow: dopri5 (explicit, default) | rosenbrock (linearly implicit ROS2, W = GN Hessian: GD's endpoint at GN's cost)"
+      )
+    )
+  ),
+  rtol: opt(
+    Flag.Finite("rtol").pipe(
+      Flag.withDescription("--integrator rosenbrock: relative tolerance on w (default 1e-4)")
+    )
+  ),
+  atol: opt(
+    Flag.Finite("atol").pipe(
+      Flag.withDescription("--integrator rosenbrock: absolute tolerance on w (default: --rtol)")
+    )
+  ),
+  gramReuse: opt(
+    Flag.Int("gram-reuse").pipe(
+      Flag.withDescription(
+        "--integrator rosenbrock: the most steps one Gram assembly serves as W (default 1; refreshed after a rejection)"
+      )
+    )
+  ),
+  gdSteps: opt(
+    Flag.Finite("gd-steps").pipe(
+      Flag.withDescription(
+        "gradient-flow: end at t = λ·K, what GD with step λ (--lr, default 10) reaches after K updates; rows at t = λk on GD's log schedule"
+      )
     )
   ),
   nTrain: opt(Flag.Int("n-train").pipe(Flag.withDescription("number of training points N"))),
@@ -187,6 +229,11 @@ export const train = Command.make("train", trainFlags, (f) =>
             tEnd: value(f.tEnd),
             hessian: value(f.hessian),
             odeRtol: value(f.odeRtol),
+            integrator: value(f.integrator),
+            rtol: value(f.rtol),
+            atol: value(f.atol),
+            gdSteps: value(f.gdSteps),
+            gramReuse: value(f.gramReuse),
             damping: value(f.damping),
             muH: value(f.muH),
             data: dataPath,
@@ -239,7 +286,7 @@ export const train = Command.make("train", trainFlags, (f) =>
     if (f.json) yield* Console.log(JSON.stringify(s))
     else
       yield* Console.log(
-        `${cfg.method}: ${s.stopReason} after ${s.iterations} ${cfg.tEnd === null ? "updates" : `output points (t = ${result.rows[result.rows.length - 1]?.t ?? "?"})`} in ${s.wallSeconds.toFixed(2)} s — ` +
+        `${cfg.method}: ${s.stopReason} after ${s.iterations} ${!isFlowMethod(cfg.method) ? "updates" : `output points (${flowEnd(result.rows[result.rows.length - 1], s)})`} in ${s.wallSeconds.toFixed(2)} s — ` +
           `train loss ${s.initialTrainLoss.toExponential(3)} → ${s.finalTrainLoss?.toExponential(3)}, test loss ${s.finalTestLoss?.toExponential(4)}` +
           (outDir === undefined ? "" : ` — wrote ${outDir}/`)
       )

@@ -1,0 +1,133 @@
+/** `gnlab train --method gradient-flow --integrator rosenbrock`: flags, the data/init files, what it records. */
+import { spawnSync } from "node:child_process"
+import { mkdtempSync, readFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
+import { describe, expect, it } from "vitest"
+import { InvalidArgument } from "../src/errors.js"
+import { resolveTrainConfig, type TrainFlags } from "../src/train-config.js"
+
+const bin = fileURLToPath(new URL("../bin/gnlab.js", import.meta.url))
+const fixture = fileURLToPath(
+  new URL("../../solvers/test/fixtures/authors-n100-m1000-tau1/", import.meta.url)
+)
+const gnlab = (...args: string[]) => {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: "utf8" })
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr }
+}
+const rowsOf = (dir: string) =>
+  readFileSync(join(dir, "trajectory.jsonl"), "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as Record<string, number | null>)
+
+const base: TrainFlags = {
+  method: "gradient-flow",
+  nTrain: 20,
+  width: 40,
+  initStd: 1,
+  seed: 1,
+  nTest: 100,
+  activation: "silu",
+  noBias: false,
+  tol: 1e-8,
+  eps0: 1e-7,
+  rfCutoff: 1e-10,
+  recordPerDecade: 20,
+  testPerDecade: 20
+}
+const problemOf = (f: Partial<TrainFlags>): string => {
+  try {
+    resolveTrainConfig({ ...base, ...f })
+  } catch (e) {
+    if (e instanceof InvalidArgument) return e.message
+    throw e
+  }
+  return "no error"
+}
+
+describe("gnlab train --integrator rosenbrock", () => {
+  it("runs on the --data/--init formats to the reference's endpoint, and records the integrator's work", () => {
+    const out = join(mkdtempSync(join(tmpdir(), "gnlab-ros2-")), "run")
+    const r = gnlab(
+      "train",
+      "--method",
+      "gradient-flow",
+      "--integrator",
+      "rosenbrock",
+      "--rtol",
+      "1e-4",
+      "--data",
+      join(fixture, "data.json"),
+      "--init",
+      join(fixture, "init.json"),
+      "--json",
+      "--quiet",
+      "--out",
+      out
+    )
+    expect(r.stderr).toBe("")
+    expect(r.code).toBe(0)
+    const s = JSON.parse(r.stdout)
+    expect(s.stopReason).toBe("converged")
+    expect(s.integrator).toBe("rosenbrock")
+    for (const k of ["integratorSteps", "rejectedSteps", "gramAssemblies", "featureEvaluations", "tFinal"])
+      expect(typeof s[k]).toBe("number")
+    expect(s.integratorSteps).toBeLessThan(400)
+    expect(s.finalTrainLoss).toBeLessThanOrEqual(1e-8 * s.initialTrainLoss)
+    // the numpy reference (gradient_flow.py ros2 --rtol 1e-4) ends at test loss 0.0064783462 without
+    // output rows; the rows' clipped steps move the endpoint by far less than rtol
+    expect(Math.abs(s.finalTestLoss - 0.006478346199160376) / 0.006478346199160376).toBeLessThan(1e-4)
+    const rows = rowsOf(out)
+    for (const row of rows.slice(1)) {
+      expect(row.gdIter).toBeCloseTo((row.t as number) / 10, 6)
+      expect(row.gdStability).toBeGreaterThan(0)
+    }
+  })
+
+  it("--gd-steps K ends at t = λK with rows at t = λk of GD's schedule", () => {
+    const out = join(mkdtempSync(join(tmpdir(), "gnlab-ros2-")), "run")
+    const r = gnlab(
+      "train",
+      "--method",
+      "gradient-flow",
+      "--integrator",
+      "rosenbrock",
+      "--n-train",
+      "20",
+      "--width",
+      "40",
+      "--n-test",
+      "100",
+      "--gd-steps",
+      "1000",
+      "--lr",
+      "5",
+      "--tol",
+      "0",
+      "--record-per-decade",
+      "5",
+      "--quiet",
+      "--out",
+      out
+    )
+    expect(r.code).toBe(0)
+    const rows = rowsOf(out)
+    expect(rows[rows.length - 1].t).toBe(5000)
+    expect(rows.map((x) => x.gdIter)).toEqual([
+      0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 16, 25, 40, 63, 100, 158, 251, 398, 631, 1000
+    ])
+  })
+
+  it("refuses flags that do not apply, naming the flag and the fix", () => {
+    expect(problemOf({ rtol: 1e-4 })).toMatch(/--rtol.*--integrator rosenbrock/)
+    expect(problemOf({ integrator: "rk4" })).toMatch(/--integrator.*dopri5, rosenbrock/)
+    expect(problemOf({ integrator: "rosenbrock", odeRtol: 1e-6 })).toMatch(/--ode-rtol.*--rtol/)
+    expect(problemOf({ integrator: "rosenbrock", gramReuse: 0 })).toMatch(/--gram-reuse/)
+    expect(problemOf({ integrator: "rosenbrock", gdSteps: 10, tEnd: 5 })).toMatch(/--t-end.*--gd-steps/)
+    expect(problemOf({ method: "gn", integrator: "rosenbrock" })).toMatch(/--integrator.*gradient-flow/)
+    expect(problemOf({ integrator: "dopri5" })).toMatch(/--t-end.*--gd-steps/)
+    expect(problemOf({ integrator: "rosenbrock" })).toBe("no error")
+  })
+})
