@@ -3,7 +3,7 @@
  * The pipeline DSL validates params against `schema` (defaults filled in) before `load` runs.
  */
 import { readFileSync } from "node:fs"
-import { parseDataFile } from "./files.js"
+import { InvalidFile, parseDataFile } from "./files.js"
 import { teacherStudent, type Dataset } from "./teacher.js"
 
 /** A dataset plugin. */
@@ -14,6 +14,10 @@ export interface DatasetPlugin {
   readonly schema: { readonly [k: string]: unknown }
   /** params naming input files: checked to exist, and hashed into the cell id by content */
   readonly files?: ReadonlyArray<string>
+  /** problems of valid params beyond the schema (run by validate), e.g. a data file's contents */
+  readonly check?: (
+    params: Readonly<Record<string, unknown>>
+  ) => ReadonlyArray<{ readonly param: string; readonly expected: string; readonly found: string }>
   /** The data of a seed (params already validated and completed with defaults). */
   load(params: Readonly<Record<string, unknown>>, seed: number): Dataset
 }
@@ -71,6 +75,17 @@ export const dataFilePlugin: DatasetPlugin = {
     }
   },
   files: ["file"],
+  check(p) {
+    try {
+      parseDataFile(readFileSync(p.file as string, "utf8"), p.file as string)
+      return []
+    } catch (e) {
+      // an unreadable file is reported by validate's file check
+      return e instanceof InvalidFile
+        ? [{ param: "file", expected: "data in the --data format", found: e.message }]
+        : []
+    }
+  },
   load: (p) => parseDataFile(readFileSync(p.file as string, "utf8"), p.file as string)
 }
 

@@ -2,7 +2,7 @@
  * Model plugins for pipelines: build the network and its initial parameters for a seed.
  */
 import { activationIds, type ActivationId } from "@gnlab/compute"
-import { parseInitFile, Rng } from "@gnlab/data-gen"
+import { InvalidFile, parseInitFile, Rng } from "@gnlab/data-gen"
 import { readFileSync } from "node:fs"
 import { assembleHidden, finiteWidth, initParams, type Network, type Params } from "./finite-width.js"
 import { meanField } from "./mean-field.js"
@@ -16,6 +16,10 @@ export interface ModelPlugin {
   readonly schema: { readonly [k: string]: unknown }
   /** params naming input files: checked to exist, and hashed into the cell id by content */
   readonly files?: ReadonlyArray<string>
+  /** problems of valid params beyond the schema (run by validate), e.g. an initFile's contents */
+  readonly check?: (
+    params: Readonly<Record<string, unknown>>
+  ) => ReadonlyArray<{ readonly param: string; readonly expected: string; readonly found: string }>
   /** The network for inputs of dimension `inputDim` and its initial parameters for `seed`. */
   build(
     params: Readonly<Record<string, unknown>>,
@@ -58,6 +62,31 @@ export const finiteWidthPlugin: ModelPlugin = {
     then: { required: ["width"] }
   },
   files: ["initFile"],
+  check(p) {
+    if (typeof p.initFile !== "string") return []
+    let init: ReturnType<typeof parseInitFile>
+    try {
+      init = parseInitFile(readFileSync(p.initFile, "utf8"), p.initFile)
+    } catch (e) {
+      // an unreadable file is reported by validate's file check
+      return e instanceof InvalidFile
+        ? [{ param: "initFile", expected: "initial weights in the --init format", found: e.message }]
+        : []
+    }
+    // the network's bias follows the file: a bias param that says otherwise would be recorded wrong
+    const hasBias = init.hiddenBias !== undefined
+    return p.bias === hasBias
+      ? []
+      : [
+          {
+            param: "bias",
+            expected: hasBias
+              ? "bias: true (the initFile has hiddenBias)"
+              : "bias: false (the initFile has no hiddenBias, so the network has no bias)",
+            found: String(p.bias)
+          }
+        ]
+  },
   build(p, inputDim, seed) {
     if (typeof p.initFile === "string") {
       const init = parseInitFile(readFileSync(p.initFile, "utf8"), p.initFile)

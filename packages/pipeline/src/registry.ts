@@ -24,6 +24,18 @@ export interface PluginDescriptor {
    * the SHA-256 of their bytes enters the cell id, so an edited file is recomputed.
    */
   readonly files?: ReadonlyArray<string>
+  /**
+   * Checks of valid params (defaults filled in) beyond the schema, e.g. the contents of an
+   * input file; `validate` reports each problem at `params/<param>`.
+   */
+  readonly check?: (params: Readonly<Record<string, unknown>>) => ReadonlyArray<ParamProblem>
+}
+
+/** A problem a plugin's `check` finds in one of its params. */
+export interface ParamProblem {
+  readonly param: string
+  readonly expected: string
+  readonly found: string
 }
 
 /** Registered plugins by kind and id. */

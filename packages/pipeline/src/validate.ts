@@ -28,6 +28,7 @@ import {
   schemaProperties,
   type JsonSchema,
   stageKinds,
+  type ParamProblem,
   type Registry,
   type StageKind
 } from "./registry.js"
@@ -269,7 +270,23 @@ function checkStage(
     )
   )
   const merged = isObject ? { ...own, ...params } : params
-  if (v(merged)) return []
+  if (v(merged)) {
+    if (plugin.check === undefined) return []
+    // the plugin's own checks (e.g. an input file's contents), on the params a first cell gets
+    let problems: ReadonlyArray<ParamProblem>
+    try {
+      problems = plugin.check(withDefaults(plugin.schema, merged as Record<string, unknown>))
+    } catch (e) {
+      problems = [{ param: "", expected: "params the plugin can use", found: String(e) }]
+    }
+    return problems.map((p) => ({
+      path: `${at}/params${p.param === "" ? "" : `/${p.param}`}`,
+      line: undefined,
+      column: undefined,
+      expected: p.expected,
+      found: p.found
+    }))
+  }
   const fromSweep = (e: ErrorObject) =>
     Object.keys(own).some((k) => e.instancePath === `/${k}` || e.instancePath.startsWith(`/${k}/`))
   return fromAjv(

@@ -3,11 +3,15 @@
  * one-line refusals, the --yes threshold checked before cells are expanded, and flags
  * resolved against --data / --init files.
  */
-import type { Pipeline } from "@gnlab/pipeline"
+import { validatePipeline, type Pipeline } from "@gnlab/pipeline"
 import { Effect, Exit } from "effect"
+import { mkdtempSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { InvalidArgument } from "../src/errors.js"
 import { expandWithinLimits } from "../src/pipeline-run.js"
+import { registry } from "../src/plugins.js"
 import {
   estimateMemory,
   largeSweepCells,
@@ -152,5 +156,57 @@ describe("gnlab train's metadata", () => {
     expect(refusal(() => resolveTrainConfig({ ...flags, nTrain: 5, testPerDecade: 1e9 })).field).toBe(
       "--test-per-decade"
     )
+  })
+})
+
+describe("validate with the registered plugins", () => {
+  const dir = mkdtempSync(join(tmpdir(), "gnlab-limits-"))
+  const file = (name: string, content: unknown) => {
+    const path = join(dir, name)
+    writeFileSync(path, typeof content === "string" ? content : JSON.stringify(content))
+    return path
+  }
+  const base = {
+    name: "t",
+    dataset: { plugin: "teacher-student", params: { nTrain: 5 } },
+    model: { plugin: "finite-width", params: { width: 3 } },
+    methods: [{ plugin: "gd" }],
+    seeds: [1]
+  }
+  const issues = (doc: unknown) => {
+    const v = validatePipeline(JSON.stringify(doc), registry)
+    return v.ok ? [] : v.issues.map((i) => `${i.path}: expected ${i.expected}, found ${i.found}`)
+  }
+
+  it("bounds points per decade (a flow's output grid, the trajectory's rows)", () => {
+    expect(
+      issues({ ...base, methods: [{ plugin: "gn-flow", params: { tEnd: 1, perDecade: 1e9 } }] })
+    ).toEqual(["/methods/0/params/perDecade: expected a number ≤ 1000, found 1000000000"])
+    expect(issues({ ...base, metrics: { plugin: "trajectory", params: { recordPerDecade: 1e9 } } })).toEqual([
+      "/metrics/params/recordPerDecade: expected a number ≤ 1000, found 1000000000"
+    ])
+  })
+
+  it("refuses a finite-width model without width or initFile", () => {
+    expect(issues({ ...base, model: { plugin: "finite-width", params: { initStd: 2 } } })).toEqual([
+      "/model/params/width: expected this required field, found nothing"
+    ])
+  })
+
+  it("refuses an initFile without hiddenBias unless bias is false, and reads data files", () => {
+    const init = file("init.json", { hiddenWeights: [[1, 0, 0, 0, 0, 0, 0, 0, 0, 0]], outputWeights: [0] })
+    const model = (params: object) => ({
+      ...base,
+      model: { plugin: "finite-width", params: { initFile: init, ...params } }
+    })
+    expect(issues(model({}))).toEqual([
+      "/model/params/bias: expected bias: false (the initFile has no hiddenBias, so the network has no bias), found true"
+    ])
+    expect(issues(model({ bias: false }))).toEqual([])
+    const data = file("data.json", '{"xTrain": [[1, 2]], "yTrain": [1], "xTest": [[1, 2]],\n "yTest": [1,]}')
+    const found = issues({ ...base, dataset: { plugin: "data-file", params: { file: data } } })
+    expect(found).toEqual([
+      `/dataset/params/file: expected data in the --data format, found ${data}: $: not valid JSON at line 2, column 14`
+    ])
   })
 })
