@@ -108,7 +108,7 @@ export function frontierFigure(
   const title =
     plot.title ?? `${costName === "wall time" ? "Wall time" : costName} vs distance to the reference`
   const caption =
-    `Cost (x: ${cost === "wallSeconds" ? "the cell's wall seconds" : "Gram matrices A = JJᵀ assembled — the summary's count, else GN one per update, GD none, RF one"})` +
+    `Cost (x: ${cost === "wallSeconds" ? "the cell's wall seconds, which depend on the machine and its load: compare cells of one run" : "Gram matrices A = JJᵀ assembled — the summary's count, else GN one per update, GD none, RF one"})` +
     ` against the distance of the final test loss T to that of the reference ${reference === undefined ? "method" : `"${reference}"`}` +
     ` (y: |T/T_ref − 1|, each cell against the reference cell of the same seed and sweep point; the relative gap rather than T/T_ref,` +
     ` whose log axis would squeeze every method into a sliver around 1). One point per method: geometric means over seeds with` +
@@ -207,8 +207,10 @@ export function frontierFigure(
     g.refLosses.push(tRef)
     groups.set(key, g)
   }
+  // the first few named: a sweep whose reference never ran would otherwise list every cell
   const leftNotes = [...left.entries()].map(
-    ([why, cells]) => `${cells.length} cell(s) ${why} left out: ${cells.join("; ")}`
+    ([why, cells]) =>
+      `${cells.length} cell(s) ${why} left out: ${cells.slice(0, 8).join("; ")}${cells.length > 8 ? `; and ${cells.length - 8} more` : ""}`
   )
   if (groups.size === 0)
     return {
