@@ -7,6 +7,7 @@
 import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { InvalidArgument } from "../errors.js"
+import { prepareOutFolder } from "../out-folder.js"
 
 const results = Argument.String("results").pipe(
   Argument.withDescription("results folder of a pipeline (results/<name>, holding pipeline.json)")
@@ -22,7 +23,11 @@ export const report = Command.make(
     )
   },
   (f) =>
-    writeReportFor(f.results, Option.getOrUndefined(f.out)).pipe(
+    Effect.gen(function* () {
+      // an explicit --out is checked like gnlab run's before anything is drawn
+      if (Option.isSome(f.out)) yield* prepareOutFolder("--out", f.out.value)
+      yield* writeReportFor(f.results, Option.getOrUndefined(f.out))
+    }).pipe(
       // not a results folder: one line, exit code 2 (as main.ts does for invalid input)
       Effect.catchTag("ResultsInvalid", (e) =>
         Effect.sync(() => {

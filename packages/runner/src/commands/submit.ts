@@ -14,6 +14,7 @@ import { appendFileSync, chmodSync, mkdirSync, readFileSync } from "node:fs"
 import { join, relative, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { InvalidArgument } from "../errors.js"
+import { prepareOutFolder } from "../out-folder.js"
 import { writeFileAtomic } from "../output.js"
 import { defaultResults, inShard, loadPipeline, writeResultsIndex } from "../pipeline-run.js"
 import {
@@ -153,6 +154,8 @@ export const submit = Command.make(
           problem: `array job ${previous} of this results folder is still queued or running (squeue -j ${previous}): wait for it to end or scancel ${previous}, then submit again`
         })
 
+      // a file, /proc/…, a read-only folder: one line, exit 2 (the jobs were not submitted yet)
+      yield* prepareOutFolder("--out", results)
       mkdirSync(logsDir(results), { recursive: true })
       // the index the tasks write identically when they start (as gnlab run does), so that
       // `gnlab status` lists every cell as pending right away
