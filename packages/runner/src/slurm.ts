@@ -47,6 +47,10 @@ export interface SlurmOptions {
   readonly requeue: boolean
   /** passed to `gnlab run --checkpoint-minutes` when set */
   readonly checkpointMinutes?: number
+  /** the tasks' `gnlab run --yes` (a sweep above the size that needs it, accepted at submit) */
+  readonly yes?: boolean
+  /** passed to `gnlab run --max-memory` when set */
+  readonly maxMemory?: string
 }
 
 /** Absolute paths the scripts name (nothing in them depends on where sbatch runs). */
@@ -158,6 +162,8 @@ export function arrayScript(pipelineName: string, paths: ScriptPaths, o: SlurmOp
     "--concurrency",
     `"\${SLURM_CPUS_PER_TASK:-${o.cpusPerTask}}"`,
     ...(o.checkpointMinutes !== undefined ? ["--checkpoint-minutes", String(o.checkpointMinutes)] : []),
+    ...(o.maxMemory !== undefined ? ["--max-memory", q(o.maxMemory)] : []),
+    ...(o.yes === true ? ["--yes"] : []),
     "--quiet"
   ]
   return [

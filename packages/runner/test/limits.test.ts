@@ -12,6 +12,7 @@ import { describe, expect, it } from "vitest"
 import { InvalidArgument } from "../src/errors.js"
 import { expandWithinLimits } from "../src/pipeline-run.js"
 import { registry } from "../src/plugins.js"
+import { arrayScript } from "../src/slurm.js"
 import {
   estimateMemory,
   largeSweepCells,
@@ -208,5 +209,16 @@ describe("validate with the registered plugins", () => {
     expect(found).toEqual([
       `/dataset/params/file: expected data in the --data format, found ${data}: $: not valid JSON at line 2, column 14`
     ])
+  })
+})
+
+describe("Slurm tasks of a large sweep", () => {
+  it("run with --yes (accepted at submit) and the submitted --max-memory", () => {
+    const paths = { node: "/n", gnlab: "/g.js", pipeline: "/p.json", results: "/r", workdir: "/w" }
+    const options = { tasks: 2, cpusPerTask: 1, extra: [], requeue: false }
+    expect(arrayScript("p", paths, options)).not.toContain("--yes")
+    expect(arrayScript("p", paths, { ...options, yes: true, maxMemory: "16G" })).toContain(
+      " --max-memory 16G --yes --quiet\n"
+    )
   })
 })

@@ -16,7 +16,14 @@ import { fileURLToPath } from "node:url"
 import { InvalidArgument } from "../errors.js"
 import { prepareOutFolder } from "../out-folder.js"
 import { writeFileAtomic } from "../output.js"
-import { defaultResults, inShard, loadPipeline, writeResultsIndex } from "../pipeline-run.js"
+import {
+  defaultResults,
+  expandWithinLimits,
+  inShard,
+  readPipeline,
+  writeResultsIndex
+} from "../pipeline-run.js"
+import { largeSweepCells, maxMemoryOf } from "../resources.js"
 import {
   arrayScript,
   arrayScriptPath,
@@ -97,11 +104,27 @@ export const submit = Command.make(
     dryRun: Flag.Boolean("dry-run").pipe(
       Flag.withDescription("print the scripts, submit and write nothing"),
       Flag.withDefault(false)
+    ),
+    yes: Flag.Boolean("yes").pipe(
+      Flag.withDescription(`go ahead with a sweep of more than ${largeSweepCells} cells`),
+      Flag.withDefault(false)
+    ),
+    maxMemory: Flag.optional(
+      Flag.String("max-memory").pipe(
+        Flag.withDescription("memory a cell may use, e.g. 16G (default: this machine's memory)")
+      )
     )
   },
   (f) =>
     Effect.gen(function* () {
-      const { pipeline, cells } = yield* loadPipeline(f.file)
+      const pipeline = yield* readPipeline(f.file)
+      // the sweep's size here, before anything is written or submitted; memory against
+      // --max-memory only (this is not the compute nodes' memory: each task checks its own)
+      const cells = yield* expandWithinLimits(f.file, pipeline, undefined, {
+        yes: f.yes,
+        maxMemory: (yield* maxMemoryOf(f.maxMemory)) ?? Number.POSITIVE_INFINITY,
+        command: "submit"
+      })
       if (!f.slurm)
         return yield* new InvalidArgument({
           field: "--slurm",
@@ -117,7 +140,9 @@ export const submit = Command.make(
         mem: Option.getOrUndefined(f.mem),
         extra,
         requeue: f.requeue,
-        checkpointMinutes: Option.getOrUndefined(f.checkpointMinutes)
+        checkpointMinutes: Option.getOrUndefined(f.checkpointMinutes),
+        yes: cells.length > largeSweepCells,
+        maxMemory: Option.getOrUndefined(f.maxMemory)
       }
       const results = resolve(Option.getOrElse(f.out, () => defaultResults(pipeline)))
       const paths: ScriptPaths = {
