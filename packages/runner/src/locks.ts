@@ -85,7 +85,8 @@ const readHolder = (path: string): { text: string; holder: LockHolder | undefine
   }
 }
 
-const alive = (pid: number): boolean => {
+/** Whether a process with this pid exists on this host. */
+export const alive = (pid: number): boolean => {
   try {
     process.kill(pid, 0)
     return true
@@ -235,6 +236,15 @@ export const holdFolderLock = (results: string, command: string, wait: boolean) 
     }),
     (lock) => Effect.sync(() => lock.release())
   )
+
+/**
+ * Whether `name` is the temporary of a lock taker that died before removing it (kill -9 between
+ * writing it and linking it into place): `<lock>.new-<pid>-<random>` of a pid gone on this host.
+ */
+export const isDeadTakersTemporary = (name: string): boolean => {
+  const m = /\.new-(\d+)-[0-9a-f]+$/.exec(name)
+  return m !== null && !alive(Number(m[1]))
+}
 
 /** Claim a cell for this process: the claim, or the live holder computing it. */
 export const claimCell = (dir: string, command: string) => tryLock(join(dir, "cell.lock"), command)

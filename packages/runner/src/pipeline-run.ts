@@ -17,7 +17,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs"
 import { join } from "node:path"
 import { parseBackend } from "./backends.js"
 import { InvalidArgument, ResultsUnwritable } from "./errors.js"
-import { claimCell, describeHolder, holdFolderLock, type LockHolder } from "./locks.js"
+import { claimCell, describeHolder, holdFolderLock, isDeadTakersTemporary, type LockHolder } from "./locks.js"
 import { writeFileAtomic } from "./output.js"
 import { datasetPlugin, registry } from "./plugins.js"
 import { runCellInWorker } from "./pool.js"
@@ -302,7 +302,8 @@ export const runPipeline = (pipeline: Pipeline, cells: ReadonlyArray<Cell>, o: R
         yield* store(`cannot clear cell ${cell.id}`, () => {
           rmSync(join(dir, "error.json"), { force: true })
           // temporaries of a writer killed mid-write (kill -9): only the claim holder writes here
-          for (const f of readdirSync(dir)) if (f.includes(".tmp-")) rmSync(join(dir, f), { force: true })
+          for (const f of readdirSync(dir))
+            if (f.includes(".tmp-") || isDeadTakersTemporary(f)) rmSync(join(dir, f), { force: true })
         })
         const resumed = readCheckpoint(dir, cell.id) !== undefined
         const t0 = performance.now()
