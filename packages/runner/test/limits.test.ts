@@ -102,6 +102,28 @@ describe("a large sweep", () => {
   })
 })
 
+describe("a pipeline cell that cannot fit", () => {
+  it("is refused at expansion in one line naming the cell's sizes and the estimate", async () => {
+    const p = {
+      name: "wide",
+      dataset: { plugin: "teacher-student", params: { nTrain: 100 } },
+      model: { plugin: "finite-width", params: {} },
+      methods: [{ plugin: "gn" }],
+      seeds: [1],
+      sweep: { grid: { "model.width": [10, 1e9] } }
+    } as unknown as Pipeline
+    const limits = { yes: false, maxMemory: 2 ** 30, command: "run" }
+    const exit = await Effect.runPromiseExit(expandWithinLimits("wide.json", p, undefined, limits))
+    const error = Exit.isFailure(exit) ? exit.cause.toString() : ""
+    expect(error).toMatch(
+      /wide\.json: cell [0-9a-f]{24} with N = 100, M = 1000000000, d = 10, N_test = 10000 \(gn, cpu\) needs about .* more than the limit of 1\.0 GiB \(--max-memory\)/
+    )
+    const narrow = { ...p, sweep: { grid: { "model.width": [10] } } } as unknown as Pipeline
+    const cells = await Effect.runPromise(expandWithinLimits("wide.json", narrow, undefined, limits))
+    expect(cells).toHaveLength(1)
+  })
+})
+
 describe("gnlab train's metadata", () => {
   const flags: TrainFlags = {
     method: "gn",
