@@ -23,13 +23,16 @@ export const DIGEST_FILE = "digest.json"
 /** The files a digest covers. */
 export const digestedFiles = ["cell.json", "trajectory.jsonl", "summary.json"] as const
 
+/** The stop reasons of a finished cell (a Record: a reason added to RunSummary must be added here). */
+const finished: Readonly<Record<RunSummary["stopReason"], true>> = {
+  converged: true,
+  maxIter: true,
+  diverged: true,
+  failed: true
+}
+
 /** The stop reasons of a finished cell. */
-export const stopReasons: ReadonlyArray<RunSummary["stopReason"]> = [
-  "converged",
-  "maxIter",
-  "diverged",
-  "failed"
-]
+export const stopReasons = Object.keys(finished) as ReadonlyArray<RunSummary["stopReason"]>
 
 /** SHA-256 of bytes or text, hex. */
 export const sha256 = (data: Uint8Array | string): string => createHash("sha256").update(data).digest("hex")
