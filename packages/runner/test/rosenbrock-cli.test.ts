@@ -120,6 +120,39 @@ describe("gnlab train --integrator rosenbrock", () => {
     ])
   })
 
+  it("runs on a float32 tfjs backend to the float64 CPU endpoint (device features and Gram, host solves)", () => {
+    const run = (backend: string) => {
+      const r = gnlab(
+        "train",
+        "--method",
+        "gradient-flow",
+        "--integrator",
+        "rosenbrock",
+        "--rtol",
+        "1e-3",
+        "--n-train",
+        "20",
+        "--width",
+        "40",
+        "--n-test",
+        "200",
+        "--tol",
+        "1e-6",
+        "--backend",
+        backend,
+        "--json",
+        "--quiet"
+      )
+      expect(r.code).toBe(0)
+      return JSON.parse(r.stdout) as { stopReason: string; finalTestLoss: number; backend: string }
+    }
+    const cpu = run("cpu")
+    const tfjs = run("tfjs:cpu")
+    expect(tfjs.backend).toBe("tfjs:cpu")
+    expect(tfjs.stopReason).toBe("converged")
+    expect(Math.abs(tfjs.finalTestLoss - cpu.finalTestLoss) / cpu.finalTestLoss).toBeLessThan(1e-3)
+  })
+
   it("refuses flags that do not apply, naming the flag and the fix", () => {
     expect(problemOf({ rtol: 1e-4 })).toMatch(/--rtol.*--integrator rosenbrock/)
     expect(problemOf({ integrator: "rk4" })).toMatch(/--integrator.*dopri5, rosenbrock/)

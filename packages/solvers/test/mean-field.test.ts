@@ -13,6 +13,7 @@ import {
   gn,
   gnFlow,
   gradientFlow,
+  gradientFlowRosenbrock,
   trainSteps,
   type Method,
   type TrainState
@@ -115,6 +116,21 @@ describe("mean-field with Monte Carlo weights = finite width, after rescaling", 
     )
     // the initial-step heuristic is not time-scale invariant in general (then the runs would agree
     // to the integration tolerance only); here both take the same steps, up to rounding
+    expectSameTrajectory(r, 1e-10, false)
+  })
+
+  it("gradient flow by Rosenbrock–W: t_mf = t_fin / M with the first step h0 / M takes the same steps", () => {
+    const times = flowTimeGrid(300, 5, 2)
+    const ros2 = (scale: number) =>
+      gradientFlowRosenbrock({
+        times: times.map((t) => t / scale),
+        rtol: 1e-6,
+        atol: 1e-6,
+        tol: 0,
+        h0: 1 / scale
+      })
+    // F_mf = M F_fin and G_mf = M G_fin: (I + γ h G) and h F are the same for h_mf = h_fin / M
+    const r = both(ros2(m), ros2(1), times.length)
     expectSameTrajectory(r, 1e-10, false)
   })
 })
