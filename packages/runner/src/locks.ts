@@ -2,14 +2,14 @@
  * Advisory locks on the result store, as files that name their holder (pid, host, boot, start
  * time), so that one results folder is written by one run at a time and one cell by one process:
  *
- *   <results>/run.lock          held by an unsharded `gnlab run` for its whole run
+ *   <results>/run.lock          held by an unsharded `gnlab run` until it ends
  *   <results>/cells/<id>/cell.lock   held by whichever run (sharded or not) computes the cell
  *
  * A lock is created atomically (a complete file hard-linked into place, so no reader ever sees
  * it half-written). A lock left by a crash (kill -9, a node that died) is stale and is broken by
- * the next taker: on the same host when its process is gone (or the host rebooted); from
- * another host (a shared filesystem) when it has not been refreshed for `FOREIGN_STALE_MINUTES`
- * — holders refresh their locks' modification time every minute.
+ * the next taker: on the same host when its process is gone (its pid free, or taken by a process
+ * started later, or the host rebooted); from another host (a shared filesystem) when it has not
+ * been refreshed for `FOREIGN_STALE_MINUTES` — holders refresh their locks every minute.
  */
 import { Data, Effect } from "effect"
 import { randomBytes } from "node:crypto"
@@ -23,6 +23,8 @@ export interface LockHolder {
   readonly host: string
   /** the kernel's boot id (Linux): a pid from before a reboot is not alive */
   readonly boot: string | null
+  /** the process's start time (Linux, clock ticks since boot): a reused pid is another process */
+  readonly pidStart?: string | null
   readonly started: string
   readonly command: string
 }
@@ -62,10 +64,22 @@ const bootId = (() => {
   }
 })()
 
+/** When process `pid` started (field 22 of /proc/PID/stat), or null where there is no /proc. */
+const startOf = (pid: number): string | null => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
+    // the command name (field 2) may hold spaces and parentheses: count from its closing one
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19] ?? null
+  } catch {
+    return null
+  }
+}
+
 const me = (command: string): LockHolder => ({
   pid: process.pid,
   host: hostname(),
   boot: bootId,
+  pidStart: startOf(process.pid),
   started: new Date().toISOString(),
   command
 })
@@ -108,7 +122,10 @@ function isStale(path: string, holder: LockHolder | undefined, nowMs: number): b
   if (holder === undefined) return old
   if (holder.host !== hostname()) return old
   if (holder.boot !== null && bootId !== null && holder.boot !== bootId) return true
-  return !alive(holder.pid)
+  if (!alive(holder.pid)) return true
+  // the pid is taken, but by a later process (pids are reused, from 1 in every new container)
+  const start = holder.pidStart == null ? null : startOf(holder.pid)
+  return start !== null && start !== holder.pidStart
 }
 
 // the locks this process holds, refreshed every minute so other hosts see them alive

@@ -24,6 +24,7 @@ import {
   rmSync,
   statfsSync,
   statSync,
+  utimesSync,
   writeFileSync
 } from "node:fs"
 import { tmpdir } from "node:os"
@@ -31,6 +32,7 @@ import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { FOREIGN_STALE_MINUTES, tryLock } from "../src/locks.js"
 import { writeFileAtomic } from "../src/output.js"
 import { cellState, openTrajectoryAt, readCheckpoint, writeCheckpoint } from "../src/store.js"
 import { cellOutcomes, cellRows } from "./results-folder.js"
@@ -104,6 +106,7 @@ const seeds5 = [1, 2, 3, 4, 5]
 
 /** `out` holds exactly the reference's results for `only` (default: all its cells), every one intact. */
 function expectSameAsReference(out: string, only?: ReadonlyArray<string>) {
+  needReference()
   const want = only ?? ids(out)
   for (const id of want) {
     expect(cellState(out, id), id).toEqual({ status: "done" })
@@ -119,10 +122,48 @@ function expectSameAsReference(out: string, only?: ReadonlyArray<string>) {
   for (const id of want) expect(all[id]).toEqual(ref[id])
 }
 
-beforeAll(() => {
+/** Compute the reference once, for the first test that needs it (the unit tests do not). */
+let referenceReady = false
+function needReference() {
+  if (referenceReady) return
   const r = gnlab("run", write(tmp(), pipeline(seeds5)), "--out", reference, "--quiet", "--shard", "1/1")
   expect(r.code, r.stderr).toBe(0)
   expect(ids(reference)).toHaveLength(5)
+  referenceReady = true
+}
+
+describe("locks", () => {
+  it("a lock names its holder; a dead pid, a reused pid or another host's unrefreshed lock is stale", () => {
+    const path = join(tmp(), "x.lock")
+    const first = tryLock(path, "first")
+    expect("lock" in first).toBe(true)
+    const second = tryLock(path, "second")
+    expect("holder" in second && second.holder).toMatchObject({ pid: process.pid, command: "first" })
+    const holder = JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>
+    const forge = (over: Record<string, unknown>, ageMinutes = 0) => {
+      writeFileSync(path, JSON.stringify({ ...holder, ...over }))
+      const t = new Date(Date.now() - ageMinutes * 60_000)
+      utimesSync(path, t, t)
+    }
+    const taken = (over: Record<string, unknown>, ageMinutes = 0) => {
+      forge(over, ageMinutes)
+      const r = tryLock(path, "taker")
+      if ("lock" in r) r.lock.release()
+      return "lock" in r
+    }
+    expect(taken({})).toBe(false) // this live process
+    expect(taken({ pid: 2 ** 22 + 1 })).toBe(true) // no such pid
+    expect(taken({ pidStart: "1" })).toBe(true) // the pid now belongs to a later process
+    expect(taken({ boot: "another-boot" })).toBe(true)
+    expect(taken({ host: "elsewhere", pid: 1 })).toBe(false) // cannot be checked from here: alive
+    expect(taken({ host: "elsewhere", pid: 1 }, FOREIGN_STALE_MINUTES + 1)).toBe(true) // not refreshed
+    // a release removes only the releaser's own lock
+    const mine = tryLock(path, "mine")
+    expect("lock" in mine).toBe(true)
+    forge({ command: "someone who broke it" })
+    if ("lock" in mine) mine.lock.release()
+    expect(existsSync(path)).toBe(true)
+  })
 })
 
 describe("two runs, one folder", () => {
@@ -295,6 +336,7 @@ describe("a full filesystem", () => {
 describe("corrupted cell files", () => {
   it("every kind of damage to a done cell makes it corrupt for status, the report and run, which recomputes it", async () => {
     const out = join(tmp(), "out")
+    needReference()
     cpSync(reference, out, { recursive: true })
     const cells = ids(out)
     const path = (i: number, f: string) => join(out, "cells", cells[i], f)
