@@ -5,8 +5,8 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { describe, expect, it } from "vitest"
-import { InvalidArgument } from "../src/errors.js"
 import { resolveTrainConfig, type TrainFlags } from "../src/train-config.js"
+import { defaultTrainFlags as base, trainFlagProblem } from "./train-flags.js"
 
 const bin = fileURLToPath(new URL("../bin/gnlab.js", import.meta.url))
 const gnlab = (...args: string[]) => {
@@ -21,32 +21,7 @@ const readRows = (dir: string) =>
     .split("\n")
     .map((l) => JSON.parse(l))
 
-/** The CLI's defaults, as `resolveTrainConfig` gets them. */
-const base: TrainFlags = {
-  method: "gn",
-  nTrain: 20,
-  width: 40,
-  initStd: 1,
-  seed: 1,
-  d: 10,
-  nTest: 100,
-  activation: "silu",
-  noBias: false,
-  tol: 1e-8,
-  eps0: 1e-7,
-  rfCutoff: 1e-10,
-  recordPerDecade: 20,
-  testPerDecade: 20
-}
-const problemOf = (f: Partial<TrainFlags>, files = {}): string => {
-  try {
-    resolveTrainConfig({ ...base, ...f }, files)
-  } catch (e) {
-    if (e instanceof InvalidArgument) return e.message
-    throw e
-  }
-  return "no error"
-}
+const problemOf = trainFlagProblem
 
 describe("gnlab train --method gn-flow | gradient-flow", () => {
   it("gn-flow defaults to the theory's damping (η = 0.5, μ_H = 1/N, H = ∇²L) and obeys Prop. 3's bound", () => {

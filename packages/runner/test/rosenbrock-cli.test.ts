@@ -5,8 +5,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { describe, expect, it } from "vitest"
-import { InvalidArgument } from "../src/errors.js"
-import { resolveTrainConfig, type TrainFlags } from "../src/train-config.js"
+import { trainFlagProblem } from "./train-flags.js"
 
 const bin = fileURLToPath(new URL("../bin/gnlab.js", import.meta.url))
 const fixture = fileURLToPath(
@@ -16,46 +15,22 @@ const gnlab = (...args: string[]) => {
   const r = spawnSync(process.execPath, [bin, ...args], { encoding: "utf8" })
   return { code: r.status, stdout: r.stdout, stderr: r.stderr }
 }
+/** `gnlab train --method gradient-flow --integrator rosenbrock …args`. */
+const ros2 = (...args: string[]) =>
+  gnlab("train", "--method", "gradient-flow", "--integrator", "rosenbrock", "--quiet", ...args)
 const rowsOf = (dir: string) =>
   readFileSync(join(dir, "trajectory.jsonl"), "utf8")
     .trim()
     .split("\n")
     .map((l) => JSON.parse(l) as Record<string, number | null>)
 
-const base: TrainFlags = {
-  method: "gradient-flow",
-  nTrain: 20,
-  width: 40,
-  initStd: 1,
-  seed: 1,
-  nTest: 100,
-  activation: "silu",
-  noBias: false,
-  tol: 1e-8,
-  eps0: 1e-7,
-  rfCutoff: 1e-10,
-  recordPerDecade: 20,
-  testPerDecade: 20
-}
-const problemOf = (f: Partial<TrainFlags>): string => {
-  try {
-    resolveTrainConfig({ ...base, ...f })
-  } catch (e) {
-    if (e instanceof InvalidArgument) return e.message
-    throw e
-  }
-  return "no error"
-}
+const problemOf = (f: Parameters<typeof trainFlagProblem>[0]) =>
+  trainFlagProblem({ method: "gradient-flow", ...f })
 
 describe("gnlab train --integrator rosenbrock", () => {
   it("runs on the --data/--init formats to the reference's endpoint, and records the integrator's work", () => {
     const out = join(mkdtempSync(join(tmpdir(), "gnlab-ros2-")), "run")
-    const r = gnlab(
-      "train",
-      "--method",
-      "gradient-flow",
-      "--integrator",
-      "rosenbrock",
+    const r = ros2(
       "--rtol",
       "1e-4",
       "--data",
@@ -63,7 +38,6 @@ describe("gnlab train --integrator rosenbrock", () => {
       "--init",
       join(fixture, "init.json"),
       "--json",
-      "--quiet",
       "--out",
       out
     )
@@ -88,12 +62,7 @@ describe("gnlab train --integrator rosenbrock", () => {
 
   it("--gd-steps K ends at t = λK with rows at t = λk of GD's schedule", () => {
     const out = join(mkdtempSync(join(tmpdir(), "gnlab-ros2-")), "run")
-    const r = gnlab(
-      "train",
-      "--method",
-      "gradient-flow",
-      "--integrator",
-      "rosenbrock",
+    const r = ros2(
       "--n-train",
       "20",
       "--width",
@@ -108,7 +77,6 @@ describe("gnlab train --integrator rosenbrock", () => {
       "0",
       "--record-per-decade",
       "5",
-      "--quiet",
       "--out",
       out
     )
@@ -122,12 +90,7 @@ describe("gnlab train --integrator rosenbrock", () => {
 
   it("runs on a float32 tfjs backend to the float64 CPU endpoint (device features and Gram, host solves)", () => {
     const run = (backend: string) => {
-      const r = gnlab(
-        "train",
-        "--method",
-        "gradient-flow",
-        "--integrator",
-        "rosenbrock",
+      const r = ros2(
         "--rtol",
         "1e-3",
         "--n-train",
@@ -140,8 +103,7 @@ describe("gnlab train --integrator rosenbrock", () => {
         "1e-6",
         "--backend",
         backend,
-        "--json",
-        "--quiet"
+        "--json"
       )
       expect(r.code).toBe(0)
       return JSON.parse(r.stdout) as { stopReason: string; finalTestLoss: number; backend: string }
