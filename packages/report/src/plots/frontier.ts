@@ -291,7 +291,7 @@ export function frontierFigure(
         front
           .map((i, k) => {
             const v = mine[i]
-            return `(${k + 1}) ${v.series} — ${costText(cost, v.cost as number)}, |T/T_ref − 1| = ${num(v.error as number)} (T/T_ref = ${(v.ratio as number).toFixed(4)})`
+            return `(${k + 1}) ${v.series} — ${costText(cost, v.cost as number)}, T/T_ref − 1 = ${(v.ratio as number) >= 1 ? "+" : "−"}${num(v.error as number)}`
           })
           .join("; ") +
         `. Reference test loss T_ref = ${num(mine[0].refLoss as number)}.`
