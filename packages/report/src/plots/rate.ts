@@ -4,7 +4,7 @@
  */
 import { fitRate, paperRates, seedBand } from "@gnlab/metrics"
 import type { TopLevelSpec } from "vega-lite"
-import { finalLabel, methodColors, palette, paramAxis, paramSymbol, valueText } from "../labels.js"
+import { finalLabel, palette, paramAxis, paramSymbol, valueText } from "../labels.js"
 import type { CellResult, PlotDeclaration, ResultsFolder } from "../results.js"
 import {
   axisFor,
@@ -14,6 +14,7 @@ import {
   figureConfig,
   finished,
   methodOrder,
+  methodScale,
   nothingYet,
   panelOf,
   paramValue,
@@ -130,6 +131,8 @@ export function rateFigure(
       if (l !== undefined) order.push({ legend: l, plugin })
     }
   let k = 0
+  // one panel: the methods' colours (shades for several labels of one plugin); else a palette
+  const single = methodScale(order.map((o) => ({ label: o.legend, plugin: o.plugin }))).range
   const colorEnc = {
     field: "series",
     type: "nominal",
@@ -137,10 +140,8 @@ export function rateFigure(
     sort: order.map((o) => o.legend),
     scale: {
       domain: order.map((o) => o.legend),
-      range: order.map((o) =>
-        panels.order(done).length === 1
-          ? (methodColors[o.plugin] ?? palette[k++ % palette.length])
-          : palette[k++ % palette.length]
+      range: order.map((_, i) =>
+        panels.order(done).length === 1 ? single[i] : palette[k++ % palette.length]
       )
     },
     legend: { ...strokeLegend, orient: "bottom", direction: "vertical" }
