@@ -75,13 +75,6 @@ export const expandWithinLimits = (
     return cells
   })
 
-/** Read, validate and expand a pipeline file (no limits: see expandWithinLimits). */
-export const loadPipeline = (file: string, backendOverride?: string) =>
-  Effect.gen(function* () {
-    const pipeline = yield* readPipeline(file, backendOverride)
-    return { pipeline, cells: expandCells(pipeline, registry, backendOverride) }
-  })
-
 /** Read and validate a pipeline file and its backend names (PipelineInvalid lists every issue). */
 export const readPipeline = (file: string, backendOverride?: string) =>
   Effect.gen(function* () {
