@@ -145,7 +145,7 @@ export const cpuSpeeds: Readonly<Record<"native" | "typescript", CpuSpeeds>> = {
 
 /**
  * Rough seconds of a cell on the CPU backend with the given kernel speeds: GN ≈ 2N²M/gram +
- * 2·(N³/3)/factor + 3NMD/features per step and ≤ 200 steps, GD ≈ 3NMD/features per step for
+ * 2·(N³/3)/factor + 3NMD/features per step and ≈ 0.92·N·(10/λ) steps (its cap with a fixed ε), GD ≈ 3NMD/features per step for
  * all its steps, RF ≈ one N³ eigendecomposition; a GN flow ≈ 2 000 GN steps, a Rosenbrock
  * gradient flow ≈ 100·(1e-3/rtol)^0.47 GN-sized steps, and a Dormand–Prince gradient flow
  * ≈ 20 000 GD steps (right-hand sides with σ* and output rows, measured on
@@ -164,10 +164,15 @@ export function estimateSeconds(cell: Cell, speeds: CpuSpeeds = cpuSpeeds.typesc
   const tests = (rows * nTest * m * dim) / speeds.features
   const gnStep = (2 * n * n * m) / speeds.gram + (2 * n ** 3) / 3 / speeds.factor + features
   switch (c.method.plugin) {
-    case "gn":
-      // the paper's damping converges in ≲ 200 updates; a fixed ε well above σ* turns GN into a
-      // preconditioned GD that runs to its cap (docs/frontier.md: ε = 1e-1 needs ~10⁴ updates)
-      return (c.method.params.damping === "fixed" ? maxIter : Math.min(maxIter, 200)) * gnStep + tests
+    case "gn": {
+      // the paper's damping: ≈ 0.92·N·(10/λ) updates to tol 1e-8 (91, 456, 916 at N = 100, 500,
+      // 1 000 with λ = 10, M = 5 000, τ0 = 1: pipelines/paper/table1-flow.json); a fixed ε well
+      // above σ* turns GN into a preconditioned GD that runs to its cap (docs/frontier.md)
+      const lr = Number(c.method.params.lr ?? 10)
+      const updates =
+        c.method.params.damping === "fixed" ? maxIter : Math.min(maxIter, Math.max(50, (9.2 * n) / lr))
+      return updates * gnStep + tests
+    }
     case "rf":
       return (10 * n ** 3) / speeds.factor + (n * n * m) / speeds.gram + tests
     case "gn-flow":
