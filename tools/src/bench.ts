@@ -7,8 +7,9 @@ import { cpuBackend, cpuKernels, extremeEigenvalues, type ComputeBackend } from 
 import { Rng, teacherStudent } from "@gnlab/data-gen"
 import { augmentInputs, finiteWidth, initParams, jacobianAdjointMul, ntkGram } from "@gnlab/models"
 import {
-  dampedSolve,
+  dampingValue,
   defaultDamping,
+  factorDamped,
   descend,
   evaluateAt,
   functionGradient,
@@ -122,7 +123,8 @@ export function timeSize(n: number, m: number, reps = 3, backend: ComputeBackend
       const spectrum = extremeEigenvalues(a, n, warm)
       warm = { minVector: spectrum.minVector, maxVector: spectrum.maxVector }
       t = clock(parts.spectrum, t)
-      const { z } = dampedSolve(a, n, functionGradient(s1.residual), spectrum, defaultDamping)
+      const eps = dampingValue(defaultDamping, spectrum.sigmaMin)
+      const z = factorDamped(a, n, eps, "gn", spectrum).solve(functionGradient(s1.residual))
       t = clock(parts.dampedSolve, t)
       evaluateAt(problem, descend(s1.params, 10, jacobianAdjointMul(kernels, net, s1.params, z)))
       clock(parts.updateAndFeatures, t)
