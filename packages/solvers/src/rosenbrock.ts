@@ -94,6 +94,15 @@ const FAC_MAX = 5
 const FAC_MIN = 0.2
 const SAFETY = 0.9
 
+/** The same weights, by identity or by value (a checkpoint's copy of the state shares no arrays). */
+function sameParams(a: Params, b: { readonly u: Float64Array; readonly v: Float64Array }): boolean {
+  if (a.u === b.u && a.v === b.v) return true
+  if (a.u.length !== b.u.length || a.v.length !== b.v.length) return false
+  for (let i = 0; i < a.u.length; i++) if (a.u[i] !== b.u[i]) return false
+  for (let i = 0; i < a.v.length; i++) if (a.v[i] !== b.v[i]) return false
+  return true
+}
+
 /** A point of the integration: weights, residual and loss there (the kernels hold its features). */
 interface Point {
   readonly params: Params
@@ -150,7 +159,7 @@ export function gradientFlowRosenbrock(options: RosenbrockFlowOptions): Method<F
     count: () => void
   ) => {
     const n = problem.y.length
-    const keep = w !== undefined && w.age < gramReuse
+    const keep = w !== undefined && w.age < gramReuse && !sameParams(p, w)
     const wParams = keep && gramOf !== undefined && gramOf.u === w.u ? gramOf : keep ? { u: w.u, v: w.v } : p
     const a = gramAt(problem, wParams, p, count)
     const max = lanczosLargest((x) => symmetricMatvec(a, n, x), n, { start: warm.maxVector })
@@ -263,7 +272,7 @@ export function gradientFlowRosenbrock(options: RosenbrockFlowOptions): Method<F
     let tries = 0
     // W's point and age; a W of an earlier point serves until gramReuse steps or a rejection
     let wParams: Params =
-      ode.w === undefined
+      ode.w === undefined || sameParams(from.params, ode.w)
         ? from.params
         : gramOf !== undefined && gramOf.u === ode.w.u
           ? gramOf
