@@ -3,8 +3,8 @@
  * default) with rows at t = λk, and explicit GD at λ = 10, 5, 2.5 compared with it at matched t —
  * the numbers of docs/flows.md ("Checked against GD", "Where GD does not follow the flow").
  *
- *   npx tsx --conditions gnlab-source tools/src/gd-vs-flow.ts --n 100 --m 1000 --tau0 10 --seed 1 --k 20000
- *   npx tsx --conditions gnlab-source tools/src/gd-vs-flow.ts --n 20 --m 100 --tau0 0.5 --seed 2 --converge
+ *   npx tsx --conditions gnlab-source tools/src/gd-vs-flow.ts --n 100 --m 1000 --tau0 10 --seed 1 --k 20000 --n-test 2000
+ *   npx tsx --conditions gnlab-source tools/src/gd-vs-flow.ts --n 20 --m 100 --tau0 0.5 --seed 2 --converge --rtol 1e-6
  *
  * `--k K`: GD at λ = 10 runs K updates (λ = 5: 2K, …), the flow to t = 10K, tol off; the output
  * says how far GD rose above L0 (a catapult) and its gaps to the flow. `--converge`: every run
@@ -24,6 +24,7 @@ const { values } = parseArgs({
     seed: { type: "string", default: "1" },
     k: { type: "string", default: "20000" },
     rtol: { type: "string", default: "1e-5" },
+    "n-test": { type: "string", default: "1000" },
     converge: { type: "boolean", default: false }
   }
 })
@@ -32,7 +33,7 @@ const [n, m, tau0, seed, k, rtol] = [values.n, values.m, values.tau0, values.see
 )
 const tol = values.converge ? 1e-8 : 0
 
-const data = teacherStudent({ seed, nTrain: n, nTest: 2000 })
+const data = teacherStudent({ seed, nTrain: n, nTest: Number(values["n-test"]) })
 const net = finiteWidth({ width: m, inputDim: data.d, bias: true, activation: "silu" })
 const rng = Rng.stream(seed, "init")
 const params0 = initParams(net, tau0, (c) => rng.normals(c))
