@@ -307,6 +307,24 @@ function sweptParams(doc: Record<string, unknown>, stage: string): Record<string
 }
 
 /** The schemas of the plugins a stage name of a sweep path refers to (every method's for "method"). */
+/** `stage.param` (written `written`) names no parameter of the stage's plugins: the issue, with the known ones. */
+function unknownParameter(
+  at: string,
+  stage: string,
+  param: string,
+  written: string,
+  schemas: ReadonlyArray<JsonSchema>
+): ValidationIssue {
+  const known = [...new Set(schemas.flatMap(schemaProperties))]
+  return {
+    path: at,
+    line: undefined,
+    column: undefined,
+    expected: `a parameter of the ${stage} plugin (${known.map((k) => `${stage}.${k}`).join(", ")})`,
+    found: `"${written}"${didYouMean(param, known)}`
+  }
+}
+
 function schemasOf(registry: Registry, doc: Record<string, unknown>, stage: string): JsonSchema[] {
   const pick = (kind: StageKind, s: Record<string, unknown> | undefined) => {
     const p = typeof s?.plugin === "string" ? registry.get(kind, s.plugin) : undefined
@@ -348,14 +366,7 @@ function checkSweep(registry: Registry, doc: Record<string, unknown>): Validatio
       if (schemas.length === 0) continue // the stage's plugin is unknown: reported there
       const owners = schemas.filter((s) => propertySchema(s, param) !== undefined)
       if (owners.length === 0) {
-        const known = [...new Set(schemas.flatMap(schemaProperties))]
-        out.push({
-          path: at,
-          line: undefined,
-          column: undefined,
-          expected: `a parameter of the ${stage} plugin (${known.map((k) => `${stage}.${k}`).join(", ")})`,
-          found: `"${key}"${didYouMean(param, known)}`
-        })
+        out.push(unknownParameter(at, stage, param, key, schemas))
         continue
       }
       const seen = new Map<string, number>()
@@ -556,16 +567,9 @@ function checkPlots(registry: Registry, doc: Record<string, unknown>): Validatio
       const schemas = schemasOf(registry, doc, stage)
       if (schemas.length === 0) continue // the stage's plugin is unknown: reported there
       const at = `/report/plots/${i}/params/${name}`
-      if (!schemas.some((s) => propertySchema(s, param) !== undefined)) {
-        const known = [...new Set(schemas.flatMap(schemaProperties))]
-        out.push({
-          path: at,
-          line: undefined,
-          column: undefined,
-          expected: `a parameter of the ${stage} plugin (${known.map((k) => `${stage}.${k}`).join(", ")})`,
-          found: `"${value}"${didYouMean(param, known)}`
-        })
-      } else if (!swept.has(value))
+      if (!schemas.some((s) => propertySchema(s, param) !== undefined))
+        out.push(unknownParameter(at, stage, param, value, schemas))
+      else if (!swept.has(value))
         out.push({
           path: at,
           line: undefined,

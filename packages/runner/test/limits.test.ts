@@ -21,6 +21,7 @@ import {
   type CellSizes
 } from "../src/resources.js"
 import { resolveTrainConfig, type TrainFlags } from "../src/train-config.js"
+import { defaultTrainFlags } from "./train-flags.js"
 
 const sizes = (o: Partial<CellSizes>): CellSizes => ({
   nTrain: 100,
@@ -125,21 +126,8 @@ describe("a pipeline cell that cannot fit", () => {
 })
 
 describe("gnlab train's metadata", () => {
-  const flags: TrainFlags = {
-    method: "gn",
-    initStd: 1,
-    seed: 1,
-    nTest: 10000,
-    activation: "silu",
-    noBias: false,
-    tol: 1e-8,
-    eps0: 1e-7,
-    rfCutoff: 1e-10,
-    recordPerDecade: 20,
-    testPerDecade: 20,
-    nTrain: undefined,
-    width: 10
-  }
+  // no N or d of its own: the files give them
+  const flags: TrainFlags = { ...defaultTrainFlags, nTest: 10000, nTrain: undefined, width: 10, d: undefined }
   const refusal = (f: () => unknown): InvalidArgument => {
     try {
       f()
