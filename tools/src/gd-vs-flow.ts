@@ -8,7 +8,8 @@
  *
  * `--k K`: GD at λ = 10 runs K updates (λ = 5: 2K, …), the flow to t = 10K, tol off; the output
  * says how far GD rose above L0 (a catapult) and its gaps to the flow. `--converge`: every run
- * to L ≤ 1e-8·L0 instead. One JSON line per run on stdout.
+ * to L ≤ 1e-8·L0 instead. `--lrs 10`: only GD at λ = 10 (default 10,5,2.5). One JSON line per
+ * run on stdout, with its CPU seconds.
  */
 import { cpuBackend } from "@gnlab/compute"
 import { Rng, teacherStudent } from "@gnlab/data-gen"
@@ -25,7 +26,8 @@ const { values } = parseArgs({
     k: { type: "string", default: "20000" },
     rtol: { type: "string", default: "1e-5" },
     "n-test": { type: "string", default: "1000" },
-    converge: { type: "boolean", default: false }
+    converge: { type: "boolean", default: false },
+    lrs: { type: "string", default: "10,5,2.5" }
   }
 })
 const [n, m, tau0, seed, k, rtol] = [values.n, values.m, values.tau0, values.seed, values.k, values.rtol].map(
@@ -45,6 +47,12 @@ const testLoss = (p: typeof params0) =>
 
 // the flow, with a row at every t = 10·j of GD's log schedule (or to tol)
 const times = values.converge ? [1e15] : gdTimeGrid(10, k, 20)
+/** CPU seconds of this process since `from` (user + system). */
+const cpuSeconds = (from: NodeJS.CpuUsage) => {
+  const u = process.cpuUsage(from)
+  return (u.user + u.system) / 1e6
+}
+let cpuFrom = process.cpuUsage()
 const flow = gradientFlowRosenbrock({ times, rtol, atol: rtol, tol, gdLr: 10 })
 const f0 = flow.init(problem, params0)
 const lossAt = new Map<number, number>()
@@ -67,10 +75,12 @@ console.log(
     trainLoss: last.loss,
     testLoss: flowTest,
     maxGdStability: maxStability,
-    ...flow.summarize?.(last)
+    ...flow.summarize?.(last),
+    cpuSeconds: cpuSeconds(cpuFrom)
   })
 )
-for (const lr of [10, 5, 2.5]) {
+for (const lr of values.lrs.split(",").map(Number)) {
+  cpuFrom = process.cpuUsage()
   const method = gd({ lr })
   const s0 = method.init(problem, params0)
   let peak = 0
@@ -96,7 +106,8 @@ for (const lr of [10, 5, 2.5]) {
       trainLoss: end.loss,
       testLoss: t,
       testGapToFlow: Math.abs(t - flowTest) / flowTest,
-      worstTrainGapAtMatchedT: values.converge ? null : worst
+      worstTrainGapAtMatchedT: values.converge ? null : worst,
+      cpuSeconds: cpuSeconds(cpuFrom)
     })
   )
 }
