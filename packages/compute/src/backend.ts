@@ -10,8 +10,12 @@
  */
 import { Context, Data } from "effect"
 import type { ActivationId } from "./activations.js"
+import type { LinalgRoutines } from "./linalg/routines.js"
 
-/** A data set bound to a backend, with the features at the current hidden weights cached. */
+/**
+ * A data set bound to a backend (a "binding"), with the features at the current hidden weights
+ * cached; its methods are the backend's kernels.
+ */
 export interface FeatureKernels {
   /** number of data points N */
   readonly n: number
@@ -19,6 +23,12 @@ export interface FeatureKernels {
   readonly m: number
   /** input dimension D of X̃ (d + 1 with a bias) */
   readonly dim: number
+  /**
+   * The dense routines of the host linear algebra that go with this binding (the CPU engine it
+   * was bound with): pass them to `cholesky`, `extremeEigenvalues`, … so that the solves run on
+   * the same engine. Undefined: the engine in force in the thread.
+   */
+  readonly linalg?: LinalgRoutines
   /** Recompute Z = X̃ Uᵀ, Φ = σ(Z), Ψ = σ′(Z) at hidden weights U (M × D). */
   setHidden(u: Float64Array): void
   /** Φ c (length N), c of length M. */
@@ -53,6 +63,8 @@ export interface BackendInfo {
 /** A compute backend: binds data sets and evaluates networks on inputs it does not keep. */
 export interface ComputeBackend {
   readonly info: BackendInfo
+  /** The host linear algebra's routines of this backend (see `FeatureKernels.linalg`). */
+  readonly linalg?: LinalgRoutines
   /** Bind X̃ (n × dim) for repeated evaluation with the given activation. */
   bind(x: Float64Array, n: number, dim: number, activation: ActivationId): FeatureKernels
   /**

@@ -1,17 +1,19 @@
 /**
- * The TypeScript provider's threaded SYRK (worker threads over SharedArrayBuffers) gives the
- * one-thread kernel's bits, for any thread count, and the Gram matrix does not depend on the
- * thread count.
+ * The TypeScript engine's threaded SYRK (worker threads running the same kernel module over
+ * SharedArrayBuffers) gives the one-thread kernel's bits, for any thread count, and the Gram
+ * matrix does not depend on the thread count.
  */
 import { afterAll, describe, expect, it } from "vitest"
 import { syrkUpper } from "../src/cpu/kernels.js"
-import { bandStart, sharedFloat64, syrkUpperThreaded } from "../src/cpu/threads.js"
+import { bandStart, sharedFloat64, syrkUpperThreaded, WorkerPool } from "../src/cpu/threads.js"
 import { cpuBackend, useCpuKernels, useTypescriptThreads } from "../src/index.js"
 
 const lcg = (seed: number) => () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1
 
 describe("threaded TypeScript SYRK", () => {
-  afterAll(() => {
+  const pool = new WorkerPool()
+  afterAll(async () => {
+    await pool.close()
     useTypescriptThreads(undefined)
     useCpuKernels("auto")
   })
@@ -39,16 +41,20 @@ describe("threaded TypeScript SYRK", () => {
       for (let i = 0; i < c.length; i++) c[i] = r()
       const one = Float64Array.from(c)
       syrkUpper(p, n, m, one)
-      expect(syrkUpperThreaded(p, n, m, c, threads)).toBe(true)
+      expect(syrkUpperThreaded(pool, p, n, m, c, threads)).toBe(true)
       expect(Array.from(c)).toEqual(Array.from(one))
     })
   }
 
   it("declines small problems and unshared memory (the caller runs one thread)", () => {
     const c = sharedFloat64(16)
-    expect(syrkUpperThreaded(sharedFloat64(4 * 5), 4, 5, c, 2)).toBe(false)
-    expect(syrkUpperThreaded(new Float64Array(400 * 400), 400, 400, sharedFloat64(400 * 400), 2)).toBe(false)
-    expect(syrkUpperThreaded(sharedFloat64(400 * 400), 400, 400, sharedFloat64(400 * 400), 1)).toBe(false)
+    expect(syrkUpperThreaded(pool, sharedFloat64(4 * 5), 4, 5, c, 2)).toBe(false)
+    expect(syrkUpperThreaded(pool, new Float64Array(400 * 400), 400, 400, sharedFloat64(400 * 400), 2)).toBe(
+      false
+    )
+    expect(syrkUpperThreaded(pool, sharedFloat64(400 * 400), 400, 400, sharedFloat64(400 * 400), 1)).toBe(
+      false
+    )
   })
 
   it("the Gram matrix is the same with 1 and 2 threads", () => {

@@ -1,6 +1,7 @@
 /**
- * Typed-array kernels of the CPU backend (float64). Plain functions on row-major arrays;
- * the hot loops are written for V8: contiguous inner loops and register blocking.
+ * The TypeScript engine's kernels (float64): plain functions on row-major arrays, the hot loops
+ * written for V8 (contiguous inner loops, register blocking). The worker threads of ./threads.ts
+ * import this same module (./worker.ts), so a band computed there runs exactly this code.
  */
 import { activations, type ActivationId } from "../activations.js"
 import { syrkUpperWasm } from "./wasm/syrk.js"
@@ -94,6 +95,27 @@ export function psiTransposeX(
   z: Float64Array
 ): Float64Array {
   const g = new Float64Array(m * dim)
+  psiTransposeXColumns(psi, x, n, m, dim, z, 0, m, g)
+  return g
+}
+
+/**
+ * Hidden units [i0, i1) of {@link psiTransposeX}, written into rows [i0, i1) of g (m × dim, the
+ * rest untouched): the part of G a worker thread computes (./threads.ts). Each G_i is summed in
+ * the same order whatever the range, so any split gives the same bits.
+ */
+export function psiTransposeXColumns(
+  psi: Float64Array,
+  x: Float64Array,
+  n: number,
+  m: number,
+  dim: number,
+  z: Float64Array,
+  i0: number,
+  i1: number,
+  g: Float64Array
+): void {
+  g.fill(0, i0 * dim, i1 * dim)
   let a = 0
   for (; a + 3 < n; a += 4) {
     const o0 = a * m,
@@ -108,7 +130,7 @@ export function psiTransposeX(
       z1 = z[a + 1],
       z2 = z[a + 2],
       z3 = z[a + 3]
-    for (let i = 0; i < m; i++) {
+    for (let i = i0; i < i1; i++) {
       const w0 = z0 * psi[o0 + i],
         w1 = z1 * psi[o1 + i],
         w2 = z2 * psi[o2 + i],
@@ -122,13 +144,12 @@ export function psiTransposeX(
     const o = a * m,
       xa = a * dim,
       za = z[a]
-    for (let i = 0; i < m; i++) {
+    for (let i = i0; i < i1; i++) {
       const w = za * psi[o + i]
       const gi = i * dim
       for (let k = 0; k < dim; k++) g[gi + k] += w * x[xa + k]
     }
   }
-  return g
 }
 
 /** h (n) with h_a = Σ_i c_i Ψ_ai (x̃_a · δu_i), the hidden-layer part of J δw. */
@@ -310,4 +331,11 @@ export function matTVec(pm: Float64Array, n: number, m: number, z: Float64Array)
     for (let i = 0; i < m; i++) out[i] += za * pm[o + i]
   }
   return out
+}
+
+/** The buffer a Gram matrix is written into: the caller's (checked to be N × N) or a new one. */
+export function gramOut(into: Float64Array | undefined, n: number): Float64Array {
+  if (into === undefined) return new Float64Array(n * n)
+  if (into.length !== n * n) throw new Error(`gram: out has length ${into.length}, expected ${n * n}`)
+  return into
 }

@@ -5,11 +5,12 @@
  * spectrum estimate needs (A + sI)⁻¹ x repeatedly; Cholesky is the cheapest stable factorisation
  * for both (n³/3 flops, half of LU, no pivoting needed for positive definite matrices).
  *
- * With the native kernel provider (../cpu/provider.ts) the factorisation is a blocked LAPACK/BLAS
+ * With the native engine (../cpu/native-engine.ts) the factorisation is a blocked LAPACK/BLAS
  * Cholesky (dpotrf on diagonal blocks, dtrsm/dsyrk/dgemm tiles) and the solve LAPACK's dpotrs; the
- * TypeScript code below is the other provider. Same contract, results equal up to rounding.
+ * TypeScript routines below are the other engine's. Same contract, results equal up to rounding.
  */
-import { nativeKernels } from "../cpu/provider.js"
+import { currentRoutines } from "../cpu/current.js"
+import type { LinalgRoutines } from "./routines.js"
 
 /**
  * Cholesky factor of a symmetric positive definite matrix: the lower-triangular L with A = L Lᵀ.
@@ -23,26 +24,31 @@ import { nativeKernels } from "../cpu/provider.js"
  * at once against two rows of the already-computed part (a 2×2 register block): each loaded value
  * feeds two multiply-adds, which roughly halves the memory traffic of the naive loop.
  */
-export function cholesky(a: Float64Array, n: number, out?: Float64Array): Float64Array | undefined {
+export function cholesky(
+  a: Float64Array,
+  n: number,
+  out?: Float64Array,
+  routines: LinalgRoutines = currentRoutines()
+): Float64Array | undefined {
   checkSquare(a, n, "cholesky")
   if (out !== undefined) checkOut(out, a, n, "cholesky")
-  const native = nativeKernels()
-  if (native !== undefined) {
-    // row-major lower triangle = LAPACK's column-major upper; the addon zeroes the rest
-    const l = out === undefined ? Float64Array.from(a) : (out.set(a), out)
-    return native.potrf(l, n) === 0 ? l : undefined
-  }
-  // the factorisation writes the lower triangle only: a reused buffer starts from zeros
-  const l = out === undefined ? new Float64Array(n * n) : out.fill(0)
+  const l = out ?? new Float64Array(n * n)
+  return routines.factor(a, n, l) ? l : undefined
+}
+
+/** The TypeScript engine's `factor`: the Cholesky–Crout rows of {@link cholesky}. */
+export function choleskyFactorTypescript(a: Float64Array, n: number, l: Float64Array): boolean {
+  // the factorisation writes the lower triangle only: the buffer starts from zeros
+  l.fill(0)
   let i = 0
   for (; i + 3 < n; i += 4) {
-    if (!rowQuad(a, l, n, i)) return undefined
+    if (!rowQuad(a, l, n, i)) return false
   }
   for (; i + 1 < n; i += 2) {
-    if (!rowPair(a, l, n, i)) return undefined
+    if (!rowPair(a, l, n, i)) return false
   }
-  if (i < n && !singleRow(a, l, n, i)) return undefined
-  return l
+  if (i < n && !singleRow(a, l, n, i)) return false
+  return true
 }
 
 // Rows i..i+3 of L together (i is a multiple of 4, so the columns j < i pair up exactly). A 4×2
@@ -203,20 +209,24 @@ function singleRow(a: Float64Array, l: Float64Array, n: number, i: number): bool
  * would read L by columns, so it is done column-oriented instead: once x_i is known, its
  * contribution l_ik x_i is subtracted from every y_k (k < i) using row i of L, again unit stride.
  */
-export function choleskySolve(l: Float64Array, n: number, b: Float64Array): Float64Array {
+export function choleskySolve(
+  l: Float64Array,
+  n: number,
+  b: Float64Array,
+  routines: LinalgRoutines = currentRoutines()
+): Float64Array {
   checkSquare(l, n, "choleskySolve")
   if (b.length !== n) throw new Error(`choleskySolve: b has length ${b.length}, expected ${n}`)
-  const native = nativeKernels()
-  if (native !== undefined) {
-    const x = Float64Array.from(b)
-    const info = native.potrs(l, n, x)
-    if (info !== 0) throw new Error(`choleskySolve: LAPACK dpotrs info ${info}`)
-    return x
-  }
-  const y = new Float64Array(n)
+  const x = Float64Array.from(b)
+  routines.solve(l, n, x)
+  return x
+}
+
+/** The TypeScript engine's `solve`: forward then column-oriented back substitution, in place. */
+export function choleskySolveTypescript(l: Float64Array, n: number, y: Float64Array): void {
   for (let i = 0; i < n; i++) {
     const r = i * n
-    y[i] = (b[i] - dot(l, r, y, 0, i)) / l[r + i]
+    y[i] = (y[i] - dot(l, r, y, 0, i)) / l[r + i]
   }
   // back substitution, overwriting y with x from the last entry up
   for (let i = n - 1; i >= 0; i--) {
@@ -225,7 +235,6 @@ export function choleskySolve(l: Float64Array, n: number, b: Float64Array): Floa
     y[i] = xi
     for (let k = 0; k < i; k++) y[k] -= l[r + k] * xi
   }
-  return y
 }
 
 /**

@@ -4,6 +4,7 @@
  * eigendecomposition as the reference and pseudo-inverse path.
  */
 export { addToDiagonal, cholesky, choleskySolve } from "./cholesky.js"
+export type { LinalgRoutines } from "./routines.js"
 export { lanczosLargest } from "./lanczos.js"
 export type { LanczosOptions, LanczosResult } from "./lanczos.js"
 export { extremeEigenvalues, symmetricMatvec } from "./spectrum.js"

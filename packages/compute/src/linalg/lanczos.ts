@@ -5,6 +5,7 @@
  * passed as the start vector: a warm start that is already nearly converged.
  */
 import { dot } from "./cholesky.js"
+import type { LinalgRoutines } from "./routines.js"
 import { symmetricEigen } from "./symmetric-eigen.js"
 
 /** Options of {@link lanczosLargest}. */
@@ -17,6 +18,8 @@ export interface LanczosOptions {
   tol?: number
   /** restarts after the first cycle (default 10) */
   maxRestarts?: number
+  /** the engine's dense routines for the small Ritz problems (default: the one in force here) */
+  routines?: LinalgRoutines
 }
 
 /** Result of {@link lanczosLargest}. */
@@ -85,7 +88,7 @@ export function lanczosLargest(
     }
     const beta = Math.sqrt(dot(w, 0, w, 0, n))
     const size = j + 1
-    const ritz = ritzPairs(h, m, size)
+    const ritz = ritzPairs(h, m, size, options.routines)
     const top = size - 1
     const theta = ritz.values[top]
     if (!Number.isFinite(theta) || !Number.isFinite(beta)) {
@@ -175,11 +178,12 @@ function orthogonalize(w: Float64Array, basis: Float64Array[]): Float64Array {
 function ritzPairs(
   h: Float64Array,
   m: number,
-  size: number
+  size: number,
+  routines: LinalgRoutines | undefined
 ): { values: Float64Array; vectors: Float64Array } {
   const block = new Float64Array(size * size)
   for (let i = 0; i < size; i++) block.set(h.subarray(i * m, i * m + size), i * size)
-  return symmetricEigen(block, size)
+  return symmetricEigen(block, size, routines)
 }
 
 // y = V s_col normalised, s_col = column `col` of the row-major size×size eigenvector matrix.

@@ -6,9 +6,10 @@
  * warm-started from the previous step's eigenvectors. The Cholesky factor of A + sI is also what
  * the damped GN solve needs, so the σmin path costs little extra.
  */
-import { nativeKernels } from "../cpu/provider.js"
+import { currentRoutines } from "../cpu/current.js"
 import { addToDiagonal, checkSquare, cholesky, choleskySolve } from "./cholesky.js"
 import { lanczosLargest } from "./lanczos.js"
+import type { LinalgRoutines } from "./routines.js"
 
 /** Extreme eigenpairs of a symmetric PSD matrix, from {@link extremeEigenvalues}. */
 export interface Spectrum {
@@ -45,14 +46,25 @@ export interface SpectrumWarmStart {
  * (a dot product) and y_j += a_ij x_i for j < i (an axpy), both unit stride. That halves the memory
  * read per product, which is what bounds a matvec at n in the thousands.
  */
-export function symmetricMatvec(a: Float64Array, n: number, x: Float64Array): Float64Array {
+export function symmetricMatvec(
+  a: Float64Array,
+  n: number,
+  x: Float64Array,
+  routines: LinalgRoutines = currentRoutines()
+): Float64Array {
   const y = new Float64Array(n)
-  const native = nativeKernels()
-  if (native !== undefined) {
-    // BLAS dsymv on the lower triangle: the same formula, another summation order
-    native.dsymv(n, a, x, y)
-    return y
-  }
+  routines.symv(a, n, x, y)
+  return y
+}
+
+/** The TypeScript engine's `symv` (y zeroed first): the loop of {@link symmetricMatvec}. */
+export function symmetricMatvecTypescript(
+  a: Float64Array,
+  n: number,
+  x: Float64Array,
+  y: Float64Array
+): void {
+  y.fill(0)
   for (let i = 0; i < n; i++) {
     const r = i * n
     const xi = x[i]
@@ -74,7 +86,6 @@ export function symmetricMatvec(a: Float64Array, n: number, x: Float64Array): Fl
     }
     y[i] += s0 + s1 + a[r + i] * xi
   }
-  return y
 }
 
 // Largest factor the σmin shift may reach relative to σmax before giving up: A + sI with
@@ -92,17 +103,22 @@ const MAX_SHIFT_RATIO = 1e-1
  * s = 0 first; if A is singular to rounding and Cholesky fails, s = 1e-14·σmax·n, growing ×100
  * until it succeeds. The backward error of Cholesky (≈ nε‖A‖) bounds the absolute error of σmin,
  * so σmin is relatively accurate for well-conditioned A and accurate to ~1e-14·σmax·n otherwise.
- * `warm` passes the previous step's eigenvectors as start vectors.
+ * `warm` passes the previous step's eigenvectors as start vectors; `routines` the engine's
+ * (default: the one in force in this thread).
  */
 export function extremeEigenvalues(
   a: Float64Array,
   n: number,
   warm: SpectrumWarmStart = {},
-  work?: Float64Array
+  work?: Float64Array,
+  routines: LinalgRoutines = currentRoutines()
 ): Spectrum {
   checkSquare(a, n, "extremeEigenvalues")
   if (n < 1) throw new Error("extremeEigenvalues: empty matrix")
-  const max = lanczosLargest((x) => symmetricMatvec(a, n, x), n, { start: warm.maxVector })
+  const max = lanczosLargest((x) => symmetricMatvec(a, n, x, routines), n, {
+    start: warm.maxVector,
+    routines
+  })
   const sigmaMax = max.value
   if (!Number.isFinite(sigmaMax)) throw new Error("extremeEigenvalues: matrix is not finite")
   if (sigmaMax <= 0) {
@@ -122,16 +138,19 @@ export function extremeEigenvalues(
 
   let shift = 0
   // `work` (n × n, optional) receives the Cholesky factor, so a caller's loop need not allocate it
-  let l = cholesky(a, n, work)
+  let l = cholesky(a, n, work, routines)
   while (l === undefined) {
     shift = shift === 0 ? 1e-14 * sigmaMax * n : shift * 100
     if (shift > MAX_SHIFT_RATIO * sigmaMax) {
       throw new Error(`extremeEigenvalues: A + sI is not positive definite even at s = ${shift}`)
     }
-    l = cholesky(addToDiagonal(a, n, shift), n, work)
+    l = cholesky(addToDiagonal(a, n, shift), n, work, routines)
   }
   const factor = l
-  const min = lanczosLargest((x) => choleskySolve(factor, n, x), n, { start: warm.minVector })
+  const min = lanczosLargest((x) => choleskySolve(factor, n, x, routines), n, {
+    start: warm.minVector,
+    routines
+  })
   const sigmaMin = 1 / min.value - shift
   return {
     sigmaMin,

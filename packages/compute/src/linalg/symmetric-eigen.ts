@@ -7,8 +7,9 @@
  * against and as the solver for rank-deficient systems, where Cholesky does not apply.
  */
 import { EigenvalueDecomposition, Matrix } from "ml-matrix"
-import { nativeKernels } from "../cpu/provider.js"
+import { currentRoutines } from "../cpu/current.js"
 import { checkSquare } from "./cholesky.js"
+import type { LinalgRoutines } from "./routines.js"
 
 /** Eigenvalues (ascending) and eigenvectors of a symmetric matrix. */
 export interface SymmetricEigen {
@@ -24,22 +25,19 @@ export interface SymmetricEigen {
  * Uses ml-matrix's `EigenvalueDecomposition` with `assumeSymmetric` (Householder tridiagonalisation
  * + implicit QL), which is backward stable: every λ is exact for some A + E with ‖E‖ ≈ ε‖A‖.
  */
-export function symmetricEigen(a: Float64Array, n: number): SymmetricEigen {
+export function symmetricEigen(
+  a: Float64Array,
+  n: number,
+  routines: LinalgRoutines = currentRoutines()
+): SymmetricEigen {
   checkSquare(a, n, "symmetricEigen")
   if (n === 0) return { values: new Float64Array(0), vectors: new Float64Array(0) }
-  const native = nativeKernels()
-  if (native !== undefined) {
-    // LAPACK dsyevd (divide and conquer, backward stable like tql2): row j of q is the unit
-    // eigenvector of values[j], transposed here into column j
-    const q = Float64Array.from(a)
-    const values = new Float64Array(n)
-    if (native.syevd(q, n, values) === 0) {
-      const vectors = new Float64Array(n * n)
-      for (let j = 0; j < n; j++) for (let i = 0; i < n; i++) vectors[i * n + j] = q[j * n + i]
-      return { values, vectors }
-    }
-    // LAPACK's iteration failed to converge (info > 0): the TypeScript path below decides
-  }
+  // LAPACK's iteration may fail to converge (info > 0): the TypeScript path below decides
+  return routines.eigen(a, n) ?? symmetricEigenTypescript(a, n)
+}
+
+/** The TypeScript engine's `eigen`: ml-matrix's tred2 + tql2, values sorted ascending. */
+export function symmetricEigenTypescript(a: Float64Array, n: number): SymmetricEigen {
   const rows: number[][] = []
   for (let i = 0; i < n; i++) rows.push(Array.from(a.subarray(i * n, (i + 1) * n)))
   const evd = new EigenvalueDecomposition(new Matrix(rows), { assumeSymmetric: true })
@@ -80,10 +78,11 @@ export function pinvSolveSymmetric(
   a: Float64Array,
   n: number,
   y: Float64Array,
-  relCutoff: number
+  relCutoff: number,
+  routines: LinalgRoutines = currentRoutines()
 ): PinvSolve {
   if (y.length !== n) throw new Error(`pinvSolveSymmetric: y has length ${y.length}, expected ${n}`)
-  const { values, vectors } = symmetricEigen(a, n)
+  const { values, vectors } = symmetricEigen(a, n, routines)
   const x = new Float64Array(n)
   if (n === 0) return { x, dropped: 0, lambdaMin: NaN, lambdaMax: NaN }
   const lambdaMax = values[n - 1]

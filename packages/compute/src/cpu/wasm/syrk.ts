@@ -66,14 +66,36 @@ export function syrkWasmAvailable(): boolean {
  * was, when the kernel is unavailable or its memory cannot grow to the problem (n ≳ 23 000).
  */
 export function syrkUpperWasm(pm: Float64Array, n: number, m: number, c: Float64Array): boolean {
+  return syrkUpperWasmRows(pm, n, m, c, 0, n)
+}
+
+/**
+ * Rows [p0, p1) of {@link syrkUpperWasm} (p0 a multiple of 4): the band of C's upper triangle a
+ * worker thread computes (./threads.ts). Every entry is summed by the same kernel arithmetic as
+ * in the whole-matrix call (the kernel sums each entry's products panel by panel, in even and odd
+ * lanes, independently of the other rows of its call), so any split into bands gives the same
+ * bits. Only rows p0..n of P are packed: the band needs the columns q ≥ p0 of its rows.
+ */
+export function syrkUpperWasmRows(
+  pm: Float64Array,
+  n: number,
+  m: number,
+  c: Float64Array,
+  p0: number,
+  p1: number
+): boolean {
   const wasm = load()
   if (wasm === null) return false
-  if (n === 0 || m === 0) return true
+  if (n === 0 || m === 0 || p1 <= p0) return true
   const kc = wasm.kc
-  const np = Math.ceil(n / ROWS) * ROWS
-  // memory: the packed panel (np × kc), then C (np × np)
+  // the local problem: rows p0..n of P; C's rows p0..p1, columns p0..n (row stride np)
+  const nl = n - p0
+  const np = Math.ceil(nl / ROWS) * ROWS
+  const rows = p1 - p0
+  const rp = Math.min(np, Math.ceil(rows / ROWS) * ROWS)
+  // memory: the packed panel (np × kc), then C's band (rp × np)
   const cOff = np * kc
-  const bytes = (cOff + np * np) * 8
+  const bytes = (cOff + rp * np) * 8
   if (bytes > MAX_BYTES) return false
   const have = wasm.memory.buffer.byteLength
   if (bytes > have) {
@@ -85,18 +107,24 @@ export function syrkUpperWasm(pm: Float64Array, n: number, m: number, c: Float64
   }
   const mem = new Float64Array(wasm.memory.buffer)
   // padded rows of the panel are zero for every panel
-  mem.fill(0, n * kc, np * kc)
-  for (let p = 0; p < n; p++) mem.set(c.subarray(p * n + p, p * n + n), cOff + p * np + p)
+  mem.fill(0, nl * kc, np * kc)
+  for (let r = 0; r < rows; r++) {
+    const row = p0 + r
+    mem.set(c.subarray(row * n + row, row * n + n), cOff + r * np + r)
+  }
   for (let k0 = 0; k0 < m; k0 += kc) {
     const len = Math.min(kc, m - k0)
-    for (let a = 0; a < n; a++) {
-      const o = a * m + k0
+    for (let a = 0; a < nl; a++) {
+      const o = (p0 + a) * m + k0
       mem.set(pm.subarray(o, o + len), a * kc)
       // an odd panel gets a zero column
       if (len & 1) mem[a * kc + len] = 0
     }
-    wasm.exports.panel(0, cOff * 8, np, len + (len & 1), np)
+    wasm.exports.panel(0, cOff * 8, np, len + (len & 1), rp)
   }
-  for (let p = 0; p < n; p++) c.set(mem.subarray(cOff + p * np + p, cOff + p * np + n), p * n + p)
+  for (let r = 0; r < rows; r++) {
+    const row = p0 + r
+    c.set(mem.subarray(cOff + r * np + r, cOff + r * np + nl), row * n + row)
+  }
   return true
 }
