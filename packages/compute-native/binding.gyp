@@ -2,7 +2,13 @@
   "targets": [
     {
       "target_name": "gnlab_native",
-      "sources": ["src/native/gnlab_native.c"],
+      "sources": [
+        "src/native/addon.c",
+        "src/native/args.c",
+        "src/native/kernels.c",
+        "src/native/routines.c",
+        "src/native/threads.c"
+      ],
       "cflags": ["-O3", "-std=gnu11", "-fno-strict-aliasing", "-ffp-contract=off"],
       "cflags_c": ["-std=gnu11"],
       "include_dirs": ["<!@(node scripts/detect-blas.mjs --include-dirs)"],

@@ -9,14 +9,18 @@
  * kernels (features, matVec, matTVec, psiTX, psiXDir, gram, siluMatVec, potrf) share fixed tiles
  * among the addon's own threads, so their results do not depend on the thread count, which is
  * `GNLAB_THREADS` (default: the number of cores) divided among the computations that hold
- * {@link NativeKernels.acquire} in the process (the runner's concurrently running cells).
+ * {@link NativeAddon.acquire} in the process (the runner's concurrently running cells).
  */
 import { existsSync } from "node:fs"
 import { createRequire } from "node:module"
 import { fileURLToPath } from "node:url"
 
-/** The functions of the addon (see src/native/gnlab_native.c for each one's formula). */
-export interface NativeKernels {
+/**
+ * The functions of the addon: BLAS/LAPACK routines (src/native/routines.c), the backend's fused
+ * kernels (src/native/kernels.c) and the thread share (src/native/threads.c); each entry point's
+ * formula is in src/native/addon.c.
+ */
+export interface NativeAddon {
   /** C = α op(A) op(B) + β C (CBLAS dgemm, row-major; trans flags 0/1) */
   dgemm(
     transA: 0 | 1,
@@ -140,11 +144,16 @@ export interface NativeKernels {
   blasInfo(): { library: "openblas" | "accelerate"; config: string; core: string }
 }
 
+/** @deprecated the name before the routines/kernels split: {@link NativeAddon} */
+export type NativeKernels = NativeAddon
+
 /** Whether the addon loaded, and if not why. */
 export type NativeStatus =
   | {
       readonly available: true
-      readonly kernels: NativeKernels
+      readonly addon: NativeAddon
+      /** @deprecated the same object as `addon` */
+      readonly kernels: NativeAddon
       /** "openblas" or "accelerate" */
       readonly library: string
       /** e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH … SkylakeX MAX_THREADS=64" */
@@ -176,11 +185,12 @@ export function loadNative(): NativeStatus {
   process.env.OPENBLAS_NUM_THREADS ??= "1"
   process.env.VECLIB_MAXIMUM_THREADS ??= "1"
   try {
-    const kernels = createRequire(import.meta.url)(addonPath) as NativeKernels
-    const info = kernels.blasInfo()
+    const addon = createRequire(import.meta.url)(addonPath) as NativeAddon
+    const info = addon.blasInfo()
     return (status = {
       available: true,
-      kernels,
+      addon,
+      kernels: addon,
       library: info.library,
       config: `${info.config}${info.core ? ` (core ${info.core})` : ""}`.trim(),
       path: addonPath

@@ -106,8 +106,7 @@ describe("the TypeScript engine's worker threads", () => {
 describe.skipIf(native.skip !== undefined)(
   `the native engine's thread share${native.skip !== undefined ? ` — skipped: ${native.skip}` : ""}`,
   () => {
-    const active = () =>
-      (loadNative() as { kernels: { threads(): { active: number } } }).kernels.threads().active
+    const active = () => (loadNative() as { addon: { threads(): { active: number } } }).addon.threads().active
     const layer = CpuBackend({ engine: "native" })
 
     it("is held while the Layer is open and released on success, failure and interruption", async () => {

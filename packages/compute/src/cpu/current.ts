@@ -85,7 +85,7 @@ export function useCpuThreads(threads: number | undefined): void {
   const s = loadNative()
   if (s.available) {
     const env = Number(process.env.GNLAB_THREADS)
-    s.kernels.setMaxThreads(threads ?? (Number.isInteger(env) && env >= 1 ? env : availableParallelism()))
+    s.addon.setMaxThreads(threads ?? (Number.isInteger(env) && env >= 1 ? env : availableParallelism()))
   }
 }
 

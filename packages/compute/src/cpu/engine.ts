@@ -83,7 +83,7 @@ export function openCpuEngine(config: CpuEngineConfig, scoped: boolean): CpuEngi
   const s = loadNative()
   if (s.available)
     return openNativeEngine(
-      s.kernels,
+      s.addon,
       s.library === "accelerate" ? "accelerate" : "openblas",
       `native addon, ${s.config}`,
       config.threads,

@@ -9,7 +9,7 @@
  * `release`). A scoped engine (opened by a Layer) holds one share from open to close; the engine
  * of code outside any Layer gives each binding a share until it is disposed (or collected).
  */
-import type { NativeKernels } from "@gnlab/compute-native"
+import type { NativeAddon } from "@gnlab/compute-native"
 import { activations, type ActivationId } from "../activations.js"
 import type { FeatureKernels } from "../backend.js"
 import type { LinalgRoutines } from "../linalg/routines.js"
@@ -20,10 +20,10 @@ import { gramOut } from "./kernels.js"
 const ROW_BLOCK = 256
 
 // A binding that was never disposed gives its thread share back when it is collected.
-const releaseOnCollect = new FinalizationRegistry<NativeKernels>((native) => native.release())
+const releaseOnCollect = new FinalizationRegistry<NativeAddon>((native) => native.release())
 
 /** LAPACK / BLAS routines of the host linear algebra. */
-function nativeRoutines(native: NativeKernels): LinalgRoutines {
+function nativeRoutines(native: NativeAddon): LinalgRoutines {
   return {
     factor(a, n, l) {
       // row-major lower triangle = LAPACK's column-major upper; the addon zeroes the rest
@@ -53,7 +53,7 @@ function nativeRoutines(native: NativeKernels): LinalgRoutines {
 
 /** Bind X̃ (n × dim); with `share`, the binding holds a thread share until disposed. */
 function bindNative(
-  native: NativeKernels,
+  native: NativeAddon,
   routines: LinalgRoutines,
   share: boolean,
   x: Float64Array,
@@ -162,7 +162,7 @@ function bindNative(
  * on it); `scoped` makes the engine hold one thread share until `close`.
  */
 export function openNativeEngine(
-  native: NativeKernels,
+  native: NativeAddon,
   name: "openblas" | "accelerate",
   reason: string,
   threads: number | undefined,
