@@ -187,6 +187,9 @@ export function compareResults(a: ResultsFolder, b: ResultsFolder, opts: Compare
   }
 }
 
+/** A threshold as given on the command line (1e-6, not 0.000001). */
+const showTol = (x: number): string => (x !== 0 && Math.abs(x) < 1e-3 ? x.toExponential() : String(x))
+
 const showRel = (d: MetricDiff): string => {
   const flag = d.flagged ? "*" : ""
   if (d.metric === "stopReason") return d.a === d.b ? String(d.a) : `${String(d.a)}→${String(d.b)}${flag}`
@@ -208,9 +211,10 @@ export function formatComparison(c: Comparison, all = false): string {
   const lines = [
     sideLine("A", c.a),
     sideLine("B", c.b),
-    `${c.pairs.length} cells in both (${byId} by cell id, ${c.pairs.length - byId} by parameters), ` +
-      `${c.added.length} added, ${c.removed.length} removed; ${flagged.length} differ beyond ` +
-      `--rtol ${c.rtol} (wall seconds: --time-rtol ${c.timeRtol})`
+    `${c.pairs.length} cell${c.pairs.length === 1 ? "" : "s"} in both (${byId} by cell id, ` +
+      `${c.pairs.length - byId} by parameters), ${c.added.length} added, ${c.removed.length} removed; ` +
+      `${flagged.length} differ${flagged.length === 1 ? "s" : ""} beyond --rtol ${showTol(c.rtol)} ` +
+      `(wall seconds: --time-rtol ${showTol(c.timeRtol)})`
   ]
   const shown = all ? c.pairs : flagged
   if (shown.length > 0) {

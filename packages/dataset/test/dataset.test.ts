@@ -253,7 +253,7 @@ describe("compare two results folders", () => {
 
     const text = formatComparison(c)
     expect(text).toContain(
-      "6 cells in both (5 by cell id, 1 by parameters), 2 added, 0 removed; 1 differ beyond --rtol 0.000001 (wall seconds: --time-rtol 0.5)"
+      "6 cells in both (5 by cell id, 1 by parameters), 2 added, 0 removed; 1 differs beyond --rtol 1e-6 (wall seconds: --time-rtol 0.5)"
     )
     expect(text).toMatch(
       /gn-0p5-10000\s+same\s+GN model.initStd=0.5 seed=1\s+0\s+\+1\.0e-2\*\s+0\s+0\s+converged/

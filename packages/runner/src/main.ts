@@ -7,6 +7,9 @@ import { Cause, Effect, Runtime } from "effect"
 import { CliOutput, Command } from "effect/cli"
 import { plan, plugins, run, schema, validate } from "./commands/pipeline.js"
 import { backends } from "./commands/backends.js"
+import { compare } from "./commands/compare.js"
+import { exportCommand } from "./commands/export.js"
+import { query } from "./commands/query.js"
 import { report } from "./commands/report.js"
 import { status } from "./commands/status.js"
 import { submit } from "./commands/submit.js"
@@ -15,7 +18,21 @@ import { gnlabVersion } from "./version.js"
 
 const gnlab = Command.make("gnlab").pipe(
   Command.withDescription("Gauss–Newton vs gradient descent on over-parameterized networks"),
-  Command.withSubcommands([train, backends, validate, plan, run, submit, status, report, plugins, schema])
+  Command.withSubcommands([
+    train,
+    backends,
+    validate,
+    plan,
+    run,
+    submit,
+    status,
+    report,
+    plugins,
+    schema,
+    exportCommand,
+    query,
+    compare
+  ])
 )
 
 /** Exit code of invalid input. */
