@@ -5,7 +5,7 @@
  * schedule, checkpoint every few minutes and on interruption, and write the summary
  * atomically at the end.
  */
-import { Compute } from "@gnlab/compute"
+import { Compute, cpuKernels } from "@gnlab/compute"
 import { drawTeacher, type Dataset } from "@gnlab/data-gen"
 import {
   finiteOrNull,
@@ -26,6 +26,7 @@ import {
   type StopReason,
   type TrainState
 } from "@gnlab/solvers"
+import type { Provenance } from "@gnlab/store"
 import { Effect, Exit } from "effect"
 import { methodPlugin, metricsPlugin, modelPlugin } from "./plugins.js"
 import { finishCell, openTrajectoryAt, readCheckpoint, resetCell, writeCheckpoint } from "./store.js"
@@ -54,6 +55,8 @@ export interface CellRunOptions {
   readonly onRow?: (row: TrajectoryRow) => void
   /** fields added to summary.json (e.g. the flags of `gnlab train`) */
   readonly extraSummary?: Readonly<Record<string, unknown>>
+  /** where this runs (gnlab version, git, machine): the cell adds its backend and kernels */
+  readonly provenance?: Omit<Provenance, "backend" | "kernels">
 }
 
 /** The summary of a finished cell (summary.json), a superset of `gnlab train`'s. */
@@ -74,6 +77,8 @@ export interface CellSummary {
   readonly backend: string
   readonly engine: string
   readonly gnlabVersion: string
+  /** who computed it, where, with what (never part of the cell id) */
+  readonly provenance?: Provenance
 }
 
 /**
@@ -116,6 +121,16 @@ export function rowOf(
     teacherDistance:
       teacher === undefined ? null : finiteOrNull(teacherDistance(teacher, state.params.u, state.params.v)),
     initDistance: finiteOrNull(initDistance(state.params.u, state.params0.u, state.params.v))
+  }
+}
+
+/** The full provenance of a cell computed here on `backend`: the CPU kernels and their threads on the CPU backend. */
+export function provenanceOf(base: Omit<Provenance, "backend" | "kernels">, backend: string): Provenance {
+  const kernels = backend === "cpu" ? cpuKernels() : undefined
+  return {
+    ...base,
+    backend,
+    kernels: kernels === undefined ? null : { provider: kernels.provider, threads: kernels.threads }
   }
 }
 
@@ -258,7 +273,8 @@ export const runCell = Effect.fnUntraced(function* (o: CellRunOptions) {
         resumed: saved !== undefined,
         backend: backend.info.name,
         engine: ENGINE_VERSION,
-        gnlabVersion
+        gnlabVersion,
+        ...(o.provenance === undefined ? {} : { provenance: provenanceOf(o.provenance, backend.info.name) })
       }
       finishCell(dir, o.id, summary)
       return summary

@@ -12,15 +12,7 @@ export class InvalidArgument extends Data.TaggedError("InvalidArgument")<{
 }
 
 /**
- * The results folder cannot be written (a full disk, a folder gone read-only): the run stops
- * with this one line and exit code 1. A single cell that cannot be written is a failed cell
- * instead, and the run goes on.
+ * The results folder (or the cache) cannot be written: the store's error, re-exported (main.ts
+ * matches its tag: one line, exit code 1).
  */
-export class ResultsUnwritable extends Data.TaggedError("ResultsUnwritable")<{
-  readonly folder: string
-  readonly problem: string
-}> {
-  override get message(): string {
-    return `${this.folder}: ${this.problem}`
-  }
-}
+export { ResultsUnwritable } from "@gnlab/store"

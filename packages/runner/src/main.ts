@@ -66,6 +66,8 @@ const program = Command.runWith(gnlab, { version: gnlabVersion })(argv).pipe(
     ResourceLimit: (e) => usage(e.message),
     // another run holds the results folder and --no-wait: nothing was done
     FolderBusy: (e) => usage(e.message),
+    // the results folder holds another pipeline: nothing was written
+    PipelineConflict: (e) => usage(e.message),
     ResultsUnwritable: (e) =>
       Effect.sync(() => {
         process.stderr.write(`gnlab: ${e.message}\n`)

@@ -12,16 +12,28 @@ import {
   type Cell,
   type Pipeline
 } from "@gnlab/pipeline"
+import {
+  cellDir,
+  cellInfo,
+  describeHolder,
+  makeResultStore,
+  nodeFiles,
+  nodeLocks,
+  ResultStore,
+  type CellStatus,
+  type IndexEntry,
+  type LockHolder,
+  type Provenance
+} from "@gnlab/store"
 import { Data, Effect } from "effect"
-import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs"
+import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { parseBackend } from "./backends.js"
-import { InvalidArgument, ResultsUnwritable } from "./errors.js"
-import { claimCell, describeHolder, holdFolderLock, isDeadTakersTemporary, type LockHolder } from "./locks.js"
-import { writeFileAtomic } from "./output.js"
+import type { CellProgress, CellSummary } from "./cell.js"
+import { InvalidArgument, ResultsUnwritable as ResultsUnwritableError } from "./errors.js"
 import { datasetPlugin, registry } from "./plugins.js"
-import { runCellInWorker } from "./pool.js"
-import { eventLog, makeProgress } from "./progress.js"
+import { CellFailed, runCellInWorker } from "./pool.js"
+import { cellLabel, makeProgress, type ProgressSink } from "./progress.js"
 import {
   largeSweepCells,
   loadedSizes,
@@ -30,7 +42,7 @@ import {
   pipelineMemoryProblem,
   ResourceLimit
 } from "./resources.js"
-import { cellDir, cellStatus, readCheckpoint, resetCell, writeError, type CellStatus } from "./store.js"
+import { readCheckpoint, resetCell } from "./store.js"
 
 /** A pipeline file that does not validate: every issue, one line each. */
 export class PipelineInvalid extends Data.TaggedError("PipelineInvalid")<{
@@ -191,24 +203,23 @@ export function estimateSeconds(cell: Cell, speeds: CpuSpeeds = cpuSpeeds.typesc
   }
 }
 
-/** The status of every cell of a pipeline in a results folder. */
+/** The status of every cell of a pipeline in a results folder (the store's vocabulary). */
 export const statuses = (cells: ReadonlyArray<Cell>, results: string): Map<string, CellStatus> =>
-  new Map(cells.map((c) => [c.id, cellStatus(results, c.id)]))
+  new Map(cells.map((c) => [c.id, cellInfo(nodeFiles, cellDir(results, c.id), c.id).status]))
 
 /** Options of `gnlab run`. */
 export interface RunOptions {
-  readonly results: string
   readonly concurrency: number
   readonly shard: readonly [number, number] | undefined
   readonly force: boolean
-  readonly quiet: boolean
-  readonly checkpointSeconds: number
-  /** bytes a cell may use (--max-memory), checked again once a data file's sizes are known */
-  readonly maxMemory?: number
   /** an unsharded run finding the folder in use: wait for it (true) or fail with FolderBusy */
   readonly wait: boolean
   /** the command line, recorded in the locks this run holds (names it to other runs) */
   readonly command: string
+  /** where progress goes (default: bars or plain lines, and events.jsonl) */
+  readonly progress?: (todo: number, log: (event: Record<string, unknown>) => void) => ProgressSink
+  /** one line of a warning (default: stderr, `gnlab: ` first) */
+  readonly warn?: (line: string) => void
 }
 
 /** What a run did. */
@@ -216,162 +227,251 @@ export interface RunOutcome {
   readonly total: number
   readonly skipped: number
   readonly computed: number
+  /** cells taken from the cache (computed before, for this or another results folder) */
+  readonly reused: number
   readonly failed: ReadonlyArray<{ readonly cell: Cell; readonly message: string }>
   /** cells another live run was computing (their claim named it): left to it */
   readonly busy: ReadonlyArray<{ readonly cell: Cell; readonly holder: LockHolder }>
 }
 
-/**
- * The index of a results folder: the pipeline and every cell's id, label, sweep point and
- * seed (the report and `gnlab status` read it). Every shard, and `gnlab submit`, writes it
- * identically, so concurrent writers agree.
- */
-export function writeResultsIndex(results: string, pipeline: Pipeline, cells: ReadonlyArray<Cell>): void {
-  mkdirSync(join(results, "cells"), { recursive: true })
-  writeFileAtomic(join(results, "pipeline.json"), JSON.stringify(pipeline, null, 2) + "\n")
-  const index = cells.map((c) => ({
+/** Computes one cell into its folder: a worker thread in `gnlab run`, a stand-in in unit tests. */
+export type ComputeCell = (
+  cell: Cell,
+  dir: string,
+  hooks: {
+    /** the cell starts (resumed: from a checkpoint) */
+    readonly started: (resumed: boolean) => void
+    readonly progress: (p: CellProgress) => void
+  }
+) => Effect.Effect<CellSummary, CellFailed>
+
+/** The rows of cells.json: id, label, sweep point, seed and method of every cell. */
+export const indexEntries = (cells: ReadonlyArray<Cell>): IndexEntry[] =>
+  cells.map((c) => ({
     id: c.id,
     label: c.label,
     point: c.point,
     seed: c.config.seed,
     method: c.config.method.plugin
   }))
-  writeFileAtomic(join(results, "cells.json"), JSON.stringify(index, null, 2) + "\n")
+
+/**
+ * Write the index of a results folder on disk (pipeline.json, cells.json): what `gnlab submit`
+ * writes before its tasks start, identical to what each task writes. A folder holding another
+ * pipeline is refused (PipelineConflict).
+ */
+export const writeResultsIndex = (results: string, pipeline: Pipeline, cells: ReadonlyArray<Cell>) =>
+  makeResultStore({ results, cache: undefined, files: nodeFiles, locks: nodeLocks }).writeIndex(
+    pipeline,
+    indexEntries(cells)
+  )
+
+/**
+ * The cells computed in worker threads: data generated once per distinct (dataset, seed) and
+ * shared by the cells using them, a data file's sizes checked against the memory limit once
+ * read, a --force cell reset first, and the provenance of this run added to every summary.
+ */
+export function workerCompute(o: {
+  readonly checkpointSeconds: number
+  readonly maxMemory: number | undefined
+  readonly force: boolean
+  readonly provenance: Omit<Provenance, "backend" | "kernels">
+}): ComputeCell {
+  const data = new Map<string, Dataset>()
+  const dataOf = (cell: Cell): Dataset => {
+    let d = data.get(cell.dataKey)
+    if (d === undefined) {
+      d = datasetPlugin(cell.config.dataset.plugin).load(cell.config.dataset.params, cell.config.seed)
+      data.set(cell.dataKey, d)
+    }
+    return d
+  }
+  const failure = (cell: Cell, e: unknown) =>
+    new CellFailed({
+      cellId: cell.id,
+      message: e instanceof Error ? e.message : String(e),
+      stack: e instanceof Error ? e.stack : undefined
+    })
+  return (cell, dir, hooks) =>
+    Effect.gen(function* () {
+      if (o.force)
+        yield* Effect.try({ try: () => resetCell(dir, cell.config), catch: (e) => failure(cell, e) })
+      hooks.started(readCheckpoint(dir, cell.id) !== undefined)
+      const dataset = yield* Effect.try({ try: () => dataOf(cell), catch: (e) => failure(cell, e) })
+      // a data file's sizes are known once it is read: a cell that cannot fit fails here, not in an OOM
+      const width = cell.config.model.params.width
+      const tooLarge =
+        typeof width === "number"
+          ? memoryProblem(loadedSizes(cell, dataset, width), memoryLimit(o.maxMemory), `cell ${cell.id}`)
+          : undefined
+      if (tooLarge !== undefined) return yield* new CellFailed({ cellId: cell.id, message: tooLarge })
+      return yield* runCellInWorker(
+        {
+          id: cell.id,
+          config: cell.config,
+          dataset,
+          dir,
+          checkpointSeconds: o.checkpointSeconds,
+          provenance: o.provenance
+        },
+        hooks.progress
+      )
+    })
 }
 
 /**
- * Run the cells of a pipeline that are not done (or all with --force). An unsharded run holds
- * the results folder's lock until the caller's scope closes (a second one waits or fails with
- * FolderBusy);
- * every run, sharded or not, claims each cell before computing it, so two processes never
- * compute one cell at once. A cell that cannot be written is a failed cell and the run goes on;
- * a folder that cannot be written at all fails with ResultsUnwritable.
+ * Run the cells of a pipeline that are not done (or all with --force) through the ResultStore.
+ * An unsharded run holds the results folder until the caller's scope closes (a second one
+ * waits or fails with FolderBusy); a folder holding another pipeline is refused
+ * (PipelineConflict). Every run, sharded or not, claims each cell before computing it, so two
+ * processes never compute one cell at once; with a cache, a cell is taken from it when it holds
+ * the cell intact, a cell another process is computing for another folder is waited for, and
+ * every computed cell is put into it. A cell that cannot be written is a failed cell and the
+ * run goes on; a folder that cannot be written at all fails with ResultsUnwritable.
  */
-export const runPipeline = (pipeline: Pipeline, cells: ReadonlyArray<Cell>, o: RunOptions) =>
-  Effect.gen(function* () {
-    const store = <A>(what: string, f: () => A) =>
-      Effect.try({
-        try: f,
-        catch: (e) =>
-          new ResultsUnwritable({ folder: o.results, problem: `${what}: ${(e as Error).message}` })
+export const runPipeline = Effect.fnUntraced(function* (
+  pipeline: Pipeline,
+  cells: ReadonlyArray<Cell>,
+  o: RunOptions,
+  compute: ComputeCell
+) {
+  const store = yield* ResultStore
+  const warn = o.warn ?? ((line: string) => void process.stderr.write(`gnlab: ${line}\n`))
+  yield* Effect.try({
+    try: () => store.files.mkdirp(join(store.results, "cells")),
+    catch: (e) =>
+      new ResultsUnwritableError({
+        folder: store.results,
+        problem: `cannot create the folder: ${(e as Error).message}`
       })
-    yield* store("cannot create the folder", () => mkdirSync(join(o.results, "cells"), { recursive: true }))
-    // shards share the folder by design; they coordinate through the cells' claims alone
-    if (o.shard === undefined) yield* holdFolderLock(o.results, o.command, o.wait)
-    yield* store("cannot write the index", () => writeResultsIndex(o.results, pipeline, cells))
-    const mine = o.shard === undefined ? cells : cells.filter((c) => inShard(c, o.shard!))
-    const todo = mine.filter((c) => o.force || cellStatus(o.results, c.id) !== "done")
-    const log = eventLog(o.results)
-    log({
-      event: "run-start",
-      pipeline: pipeline.name,
-      cells: cells.length,
-      shard: o.shard?.join("/") ?? null,
-      todo: todo.length
-    })
-    const progress = makeProgress(todo.length, o.quiet, log)
-    // data are generated once per distinct (dataset, seed) and shared by the cells using them
-    const data = new Map<string, Dataset>()
-    const dataOf = (cell: Cell): Dataset => {
-      let d = data.get(cell.dataKey)
-      if (d === undefined) {
-        d = datasetPlugin(cell.config.dataset.plugin).load(cell.config.dataset.params, cell.config.seed)
-        data.set(cell.dataKey, d)
-      }
-      return d
-    }
-    const failed: Array<{ cell: Cell; message: string }> = []
-    const busy: Array<{ cell: Cell; holder: LockHolder }> = []
-    let computed = 0
-    let doneMeanwhile = 0
-    const fail = (cell: Cell, dir: string, message: string, stack: string | undefined, seconds: number) => {
-      // recorded if the disk lets us; reported at the end either way
-      writeError(dir, { message, stack })
-      failed.push({ cell, message })
-      progress.cellFinished(cell, { status: "failed", seconds, detail: message })
-    }
-    const compute = (cell: Cell, dir: string) =>
-      Effect.gen(function* () {
-        // another run may have finished it since the list was made
-        if (!o.force && cellStatus(o.results, cell.id) === "done") {
-          doneMeanwhile++
-          progress.cellFinished(cell, { status: "done", seconds: 0, detail: "finished by another run" })
-          return
-        }
-        if (o.force) yield* store(`cannot reset cell ${cell.id}`, () => resetCell(dir, cell.config))
-        yield* store(`cannot clear cell ${cell.id}`, () => {
-          rmSync(join(dir, "error.json"), { force: true })
-          // temporaries of a writer killed mid-write (kill -9): only the claim holder writes here
-          for (const f of readdirSync(dir))
-            if (f.includes(".tmp-") || isDeadTakersTemporary(f)) rmSync(join(dir, f), { force: true })
-        })
-        const resumed = readCheckpoint(dir, cell.id) !== undefined
-        const t0 = performance.now()
-        progress.cellStarted(cell, resumed)
-        const dataset = yield* Effect.try({
-          try: () => dataOf(cell),
-          catch: (e) => e as Error
-        }).pipe(Effect.catch((e: Error) => Effect.sync(() => e)))
-        if (dataset instanceof Error) return fail(cell, dir, dataset.message, dataset.stack, 0)
-        // a data file's sizes are known once it is read: a cell that cannot fit fails here, not in an OOM
-        const width = cell.config.model.params.width
-        const tooLarge =
-          typeof width === "number"
-            ? memoryProblem(loadedSizes(cell, dataset, width), memoryLimit(o.maxMemory), `cell ${cell.id}`)
-            : undefined
-        if (tooLarge !== undefined) return fail(cell, dir, tooLarge, undefined, 0)
-        yield* runCellInWorker(
-          { id: cell.id, config: cell.config, dataset, dir, checkpointSeconds: o.checkpointSeconds },
-          (p) => progress.cellProgress(cell, p)
-        ).pipe(
-          Effect.matchEffect({
-            onSuccess: (s) =>
-              Effect.sync(() => {
-                computed++
-                progress.cellFinished(cell, {
-                  status: s.stopReason,
-                  seconds: (performance.now() - t0) / 1000,
-                  detail: `${s.iterations} updates, train ${s.finalTrainLoss?.toExponential(2)}, test ${s.finalTestLoss?.toExponential(3)}`
-                })
-              }),
-            onFailure: (e) =>
-              Effect.sync(() => fail(cell, dir, e.message, e.stack, (performance.now() - t0) / 1000))
-          })
-        )
-      })
-    const runOne = (cell: Cell) => {
-      const dir = cellDir(o.results, cell.id)
-      return Effect.gen(function* () {
-        const claim = yield* store(`cannot claim cell ${cell.id}`, () => {
-          mkdirSync(dir, { recursive: true })
-          return claimCell(dir, o.command)
-        })
-        if ("holder" in claim) {
-          busy.push({ cell, holder: claim.holder })
-          progress.cellFinished(cell, {
-            status: "busy",
-            seconds: 0,
-            detail: `being computed by ${describeHolder(claim.holder)}`
-          })
-          return
-        }
-        yield* compute(cell, dir).pipe(Effect.ensuring(Effect.sync(() => claim.lock.release())))
-      }).pipe(
-        // this cell's files cannot be written (a full disk): a failed cell, the run goes on
-        Effect.catchTag("ResultsUnwritable", (e) =>
-          Effect.sync(() => fail(cell, dir, e.problem, undefined, 0))
+  })
+  // shards share the folder by design; they coordinate through the cells' claims alone
+  if (o.shard === undefined)
+    yield* store.holdFolder(o.command, o.wait, (h) =>
+      Effect.sync(() =>
+        warn(
+          `${store.results} is in use by ${describeHolder(h)}: waiting for it to end (--no-wait to refuse instead)`
         )
       )
-    }
-    yield* Effect.forEach(todo, runOne, { concurrency: o.concurrency, discard: true }).pipe(
-      Effect.ensuring(Effect.sync(() => progress.stop()))
     )
-    log({ event: "run-end", computed, failed: failed.length })
-    return {
-      total: mine.length,
-      skipped: mine.length - todo.length + doneMeanwhile,
-      computed,
-      failed,
-      busy
-    } satisfies RunOutcome
+  const { changed } = yield* store.writeIndex(pipeline, indexEntries(cells))
+  if (changed)
+    warn(
+      `${store.results}: pipeline "${pipeline.name}" changed since its last run into this folder: its index now lists this version's cells (the others stay in cells/ and the cache)`
+    )
+  const mine = o.shard === undefined ? cells : cells.filter((c) => inShard(c, o.shard!))
+  const todo: Cell[] = []
+  for (const c of mine) if (o.force || (yield* store.info(c.id)).status !== "done") todo.push(c)
+  const log = (event: Record<string, unknown>) => Effect.runSync(store.event(event))
+  log({
+    event: "run-start",
+    pipeline: pipeline.name,
+    cells: cells.length,
+    shard: o.shard?.join("/") ?? null,
+    todo: todo.length,
+    cache: store.cache ?? null
   })
+  const progress = (o.progress ?? ((n, l) => makeProgress(n, true, l)))(todo.length, log)
+  const failed: Array<{ cell: Cell; message: string }> = []
+  const busy: Array<{ cell: Cell; holder: LockHolder }> = []
+  let computed = 0
+  let reused = 0
+  let doneMeanwhile = 0
+  let cacheTrouble = false
+  // a cache that cannot be read or written (a read-only shared cache) is said once; the run goes on
+  const cacheProblem = (e: { message: string }) =>
+    Effect.sync(() => {
+      if (!cacheTrouble) warn(`cache: ${e.message} (this run goes on without it)`)
+      cacheTrouble = true
+    })
+  const fail = (cell: Cell, message: string, stack: string | undefined, seconds: number) =>
+    Effect.gen(function* () {
+      // recorded if the disk lets us; reported at the end either way
+      yield* store.recordError(cell.id, { message, stack })
+      failed.push({ cell, message })
+      progress.cellFinished(cell, { status: "failed", seconds, detail: message })
+    })
+  const runOne = (cell: Cell) =>
+    Effect.gen(function* () {
+      const claim = yield* store.claim(cell.id, o.command)
+      if (claim._tag === "Busy") {
+        busy.push({ cell, holder: claim.holder })
+        progress.cellFinished(cell, {
+          status: "busy",
+          seconds: 0,
+          detail: `being computed by ${describeHolder(claim.holder)}`
+        })
+        return
+      }
+      // another run may have finished it since the list was made
+      if (!o.force && (yield* store.info(cell.id)).status === "done") {
+        doneMeanwhile++
+        progress.cellFinished(cell, { status: "done", seconds: 0, detail: "finished by another run" })
+        return
+      }
+      yield* store.prepareCell(cell.id)
+      if (store.cache !== undefined && !cacheTrouble) {
+        // one process computes a cell for every folder sharing the cache: wait for it, then take it
+        yield* store
+          .claimShared(cell.id, o.command, (h) =>
+            Effect.sync(() =>
+              warn(`${cellLabel(cell)} is being computed by ${describeHolder(h)} (cache): waiting for it`)
+            )
+          )
+          .pipe(Effect.catchTag("ResultsUnwritable", cacheProblem))
+        if (!o.force) {
+          const found = yield* store
+            .restore(cell.id)
+            .pipe(
+              Effect.catchTag("ResultsUnwritable", (e) =>
+                Effect.as(cacheProblem(e), { _tag: "Absent" } as const)
+              )
+            )
+          if (found._tag === "Restored") {
+            reused++
+            progress.cellFinished(cell, { status: "done", seconds: 0, detail: "taken from the cache" })
+            return
+          }
+          if (found._tag === "CorruptEntry")
+            warn(
+              `cache: the entry of ${cell.id} does not verify (${found.reason}): removed, the cell is recomputed`
+            )
+        }
+      }
+      const t0 = performance.now()
+      const seconds = () => (performance.now() - t0) / 1000
+      const outcome = yield* compute(cell, store.cellDir(cell.id), {
+        started: (resumed) => progress.cellStarted(cell, resumed),
+        progress: (p) => progress.cellProgress(cell, p)
+      }).pipe(
+        Effect.map((summary) => ({ summary })),
+        Effect.catchTag("CellFailed", (e) => Effect.succeed({ error: e }))
+      )
+      if ("error" in outcome) return yield* fail(cell, outcome.error.message, outcome.error.stack, seconds())
+      const s = outcome.summary
+      computed++
+      progress.cellFinished(cell, {
+        status: s.stopReason,
+        seconds: seconds(),
+        detail: `${s.iterations} updates, train ${s.finalTrainLoss?.toExponential(2)}, test ${s.finalTestLoss?.toExponential(3)}`
+      })
+      if (store.cache !== undefined && !cacheTrouble)
+        yield* store.publish(cell.id, o.force).pipe(Effect.catchTag("ResultsUnwritable", cacheProblem))
+    }).pipe(
+      Effect.scoped,
+      // this cell's files cannot be written (a full disk): a failed cell, the run goes on
+      Effect.catchTag("ResultsUnwritable", (e) => fail(cell, e.problem, undefined, 0))
+    )
+  yield* Effect.forEach(todo, runOne, { concurrency: o.concurrency, discard: true }).pipe(
+    Effect.ensuring(Effect.sync(() => progress.stop()))
+  )
+  log({ event: "run-end", computed, reused, failed: failed.length })
+  return {
+    total: mine.length,
+    skipped: mine.length - todo.length + doneMeanwhile,
+    computed,
+    reused,
+    failed,
+    busy
+  } satisfies RunOutcome
+})

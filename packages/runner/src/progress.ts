@@ -6,8 +6,6 @@
  */
 import type { Cell } from "@gnlab/pipeline"
 import cliProgress from "cli-progress"
-import { appendFileSync } from "node:fs"
-import { join } from "node:path"
 import type { CellProgress } from "./cell.js"
 
 /** What the run loop reports. */
@@ -50,18 +48,6 @@ const fmtSeconds = (s: number | undefined): string =>
       : s < 5400
         ? `${(s / 60).toFixed(0)}m`
         : `${(s / 3600).toFixed(1)}h`
-
-/** The event log writer (one JSON object per line). */
-export function eventLog(results: string): (event: Record<string, unknown>) => void {
-  const path = join(results, "events.jsonl")
-  return (event) => {
-    try {
-      appendFileSync(path, JSON.stringify({ time: new Date().toISOString(), ...event }) + "\n")
-    } catch {
-      // the log is informative: a full disk must not stop the run (the cells report their own failures)
-    }
-  }
-}
 
 /** Progress for `total` cells: bars on a TTY, plain lines otherwise or when `plain`. */
 export function makeProgress(

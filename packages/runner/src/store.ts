@@ -16,26 +16,40 @@
  * `@gnlab/metrics/cell-files`, which the report uses too: a summary or digest that does not
  * hold up marks the cell corrupt, and it is recomputed, never reused.
  */
-import { checkDoneCell, DIGEST_FILE, digestCell, sha256 } from "@gnlab/metrics/cell-files"
+import {
+  cellDir,
+  cellFiles,
+  cellInfo,
+  DIGEST_FILE,
+  digestOf,
+  nodeFiles,
+  sha256,
+  writeAll,
+  writeFileAtomic
+} from "@gnlab/store"
 import {
   closeSync,
+  copyFileSync,
   existsSync,
   fsyncSync,
   ftruncateSync,
   mkdirSync,
   openSync,
   readFileSync,
+  renameSync,
   rmSync,
+  statSync,
   truncateSync
 } from "node:fs"
 import { join } from "node:path"
-import { writeAll, writeFileAtomic } from "./output.js"
 
-/** Where a cell stands in a results folder. */
+export { cellDir }
+
+/**
+ * Where a cell stands in a results folder, in the runner's older words: `partial` is the store's
+ * running or interrupted (the store's vocabulary, `CellStatus` of @gnlab/store, is the one to use).
+ */
 export type CellStatus = "done" | "partial" | "failed" | "pending" | "corrupt"
-
-/** Paths of a cell's files. */
-export const cellDir = (results: string, id: string): string => join(results, "cells", id)
 
 const readJson = (path: string): unknown => JSON.parse(readFileSync(path, "utf8"))
 
@@ -45,32 +59,22 @@ export interface CellState {
   readonly reason?: string
 }
 
-/** The state of a cell in `results` (done and corrupt by the shared rule, `checkDoneCell`). */
+/** The state of a cell in `results` (the store's `cellInfo`, with running and interrupted as partial). */
 export function cellState(results: string, id: string): CellState {
-  const dir = cellDir(results, id)
-  if (!existsSync(dir)) return { status: "pending" }
-  const check = checkDoneCell(dir, id)
-  if (check.status === "done") return { status: "done" }
-  if (check.status === "corrupt") return { status: "corrupt", reason: check.reason }
-  if (existsSync(join(dir, "error.json"))) return { status: "failed" }
-  return existsSync(join(dir, "checkpoint.json")) || existsSync(join(dir, "trajectory.jsonl"))
-    ? { status: "partial" }
-    : { status: "pending" }
+  const info = cellInfo(nodeFiles, cellDir(results, id), id)
+  switch (info.status) {
+    case "running":
+    case "interrupted":
+      return { status: "partial" }
+    case "corrupt":
+      return { status: "corrupt", reason: info.reason }
+    default:
+      return { status: info.status }
+  }
 }
 
 /** The status of a cell in `results`. */
 export const cellStatus = (results: string, id: string): CellStatus => cellState(results, id).status
-
-/** The files a cell folder holds (nothing else in the folder is touched). */
-const cellFiles = [
-  "cell.json",
-  "trajectory.jsonl",
-  "summary.json",
-  DIGEST_FILE,
-  "checkpoint.json",
-  "checkpoint.bin",
-  "error.json"
-]
 
 /**
  * Clear a cell folder (corrupt, --force, or an unusable checkpoint) and write cell.json.
@@ -97,7 +101,15 @@ export interface TrajectoryFile {
 export function openTrajectoryAt(dir: string, bytes: number, rows: number): TrajectoryFile {
   const path = join(dir, "trajectory.jsonl")
   if (bytes === 0 || !existsSync(path)) closeSync(openSync(path, "w"))
-  else truncateSync(path, bytes)
+  else {
+    // a file shared with the cache (a hard link) is never changed in place: take a private copy
+    if (statSync(path).nlink > 1) {
+      const copy = `${path}.tmp-unlink-${process.pid}`
+      copyFileSync(path, copy)
+      renameSync(copy, path)
+    }
+    truncateSync(path, bytes)
+  }
   const fd = openSync(path, "a")
   let size = bytes
   let count = rows
@@ -259,7 +271,7 @@ export function removeCheckpoint(dir: string): void {
  */
 export function finishCell(dir: string, id: string, summary: object): void {
   writeFileAtomic(join(dir, "summary.json"), JSON.stringify(summary, null, 2) + "\n")
-  writeFileAtomic(join(dir, DIGEST_FILE), JSON.stringify(digestCell(dir, id), null, 2) + "\n")
+  writeFileAtomic(join(dir, DIGEST_FILE), JSON.stringify(digestOf(nodeFiles, dir, id), null, 2) + "\n")
   removeCheckpoint(dir)
 }
 

@@ -186,7 +186,7 @@ describe("gnlab run", () => {
     expect(await exited).not.toBe(0)
     expect(existsSync(join(cell, "summary.json"))).toBe(false)
     expect(existsSync(join(cell, "checkpoint.json"))).toBe(true)
-    expect(gnlab("plan", file, "--out", killed).stdout).toMatch(/partial/)
+    expect(gnlab("plan", file, "--out", killed).stdout).toMatch(/ running /)
 
     const resumed = gnlab("run", file, "--out", killed, "--quiet")
     expect(resumed.code, resumed.stderr).toBe(0)
@@ -225,7 +225,7 @@ describe("gnlab run", () => {
     )
     expect(errors).toHaveLength(2)
     expect(gnlab("plan", write(dir, doc), "--out", out).stdout).toMatch(
-      /2 done, 0 pending, 0 partial, 2 failed/
+      /2 done, 0 pending, 0 running, 0 interrupted, 2 failed/
     )
   })
 })

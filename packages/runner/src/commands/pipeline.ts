@@ -10,6 +10,9 @@ import { Argument, Command, Flag } from "effect/cli"
 import { availableParallelism } from "node:os"
 import { InvalidArgument } from "../errors.js"
 import { describeHolder } from "../locks.js"
+import { ResultStore } from "@gnlab/store"
+import { cacheDirOf, cacheFlag, noCacheFlag, runProvenance } from "../store-options.js"
+import { makeProgress } from "../progress.js"
 import { prepareOutFolder } from "../out-folder.js"
 import { writeReportFor } from "./report.js"
 import { cellLabel } from "../progress.js"
@@ -22,7 +25,8 @@ import {
   parseShard,
   readPipeline,
   runPipeline,
-  statuses
+  statuses,
+  workerCompute
 } from "../pipeline-run.js"
 import { registry } from "../plugins.js"
 import { largeSweepCells, maxMemoryOf } from "../resources.js"
@@ -136,7 +140,7 @@ export const plan = Command.make(
         )
       const count = (s: string) => rows.filter((r) => r.status === s).length
       yield* Console.log(
-        `${rows.length} cells in ${results}: ${count("done")} done, ${count("pending")} pending, ${count("partial")} partial, ${count("failed")} failed, ${count("corrupt")} corrupt` +
+        `${rows.length} cells in ${results}: ${count("done")} done, ${count("pending")} pending, ${count("running")} running, ${count("interrupted")} interrupted, ${count("failed")} failed, ${count("corrupt")} corrupt` +
           ` — rough estimate ${fmt(cpuSeconds)} of CPU, ~${fmt(cpuSeconds / cores)} on ${cores} cores (${kernels} kernels)`
       )
     })
@@ -173,7 +177,9 @@ export const run = Command.make(
       Flag.withDefault(true)
     ),
     yes,
-    maxMemory
+    maxMemory,
+    cache: cacheFlag,
+    noCache: noCacheFlag
   },
   (f) =>
     Effect.gen(function* () {
@@ -198,19 +204,29 @@ export const run = Command.make(
         })
       const results = Option.getOrElse(f.out, () => defaultResults(pipeline))
       yield* prepareOutFolder("--out", results)
-      const outcome = yield* runPipeline(pipeline, cells, {
-        results,
-        concurrency: f.concurrency,
-        shard,
-        force: f.force,
-        quiet: f.quiet,
-        checkpointSeconds: f.checkpointMinutes * 60,
-        maxMemory: limit,
-        wait: f.wait,
-        command: ["gnlab", ...process.argv.slice(2)].join(" ")
-      })
+      const cache = cacheDirOf(f.cache, f.noCache)
+      if (cache !== undefined) yield* prepareOutFolder("--cache", cache)
+      const outcome = yield* runPipeline(
+        pipeline,
+        cells,
+        {
+          concurrency: f.concurrency,
+          shard,
+          force: f.force,
+          wait: f.wait,
+          command: ["gnlab", ...process.argv.slice(2)].join(" "),
+          progress: (n, log) => makeProgress(n, f.quiet, log)
+        },
+        workerCompute({
+          checkpointSeconds: f.checkpointMinutes * 60,
+          maxMemory: limit,
+          force: f.force,
+          provenance: runProvenance()
+        })
+      ).pipe(Effect.provide(ResultStore.layerNode({ results, cache })))
       yield* Console.log(
         `${pipeline.name}: ${outcome.computed} computed, ${outcome.skipped} already done, ${outcome.failed.length} failed` +
+          (outcome.reused > 0 ? `, ${outcome.reused} taken from the cache` : "") +
           (outcome.busy.length > 0 ? `, ${outcome.busy.length} left to another run` : "") +
           ` — results in ${results}/`
       )

@@ -4,35 +4,30 @@
  * says the rest), so it answers the same on a laptop, for sharded runs on several machines, and
  * for a Slurm job array — whatever the scheduler knows or has forgotten.
  *
- * A cell is done (intact by the shared rule, `checkDoneCell`), failed (error.json), corrupt (a
- * summary or digest that does not hold up: it will be recomputed), pending (nothing computed yet), or partial. A partial cell is
- * **running** when its trajectory or checkpoint changed in the last M minutes (default 10:
- * twice `gnlab run`'s default --checkpoint-minutes, and a running cell rewrites its checkpoint
- * at least that often), else **interrupted**: its process is gone (killed, cancelled, timed
- * out) and the next run resumes it from its checkpoint.
+ * The statuses are the store's one vocabulary (@gnlab/store, lifecycle.ts): done (intact by
+ * the shared rule), failed (error.json), corrupt (a summary or digest that does not hold up: it
+ * will be recomputed), pending (nothing computed yet), and, for a cell with rows or a
+ * checkpoint but no summary, **running** when its trajectory or checkpoint changed in the last
+ * M minutes (default 10: twice `gnlab run`'s default --checkpoint-minutes, and a running cell
+ * rewrites its checkpoint at least that often), else **interrupted**: its process is gone
+ * (killed, cancelled, timed out) and the next run resumes it from its checkpoint.
  */
 import { Console, Effect } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, statSync } from "node:fs"
+import { cellDir, cellInfo, cellStatuses, nodeFiles, type CellStatus } from "@gnlab/store"
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from "node:fs"
 import { join } from "node:path"
 import { InvalidArgument } from "../errors.js"
 import { slurmDir } from "../slurm.js"
-import { cellDir, cellState } from "../store.js"
 
-/** Where a cell stands, for `gnlab status`. */
-export type StatusKind = "done" | "running" | "interrupted" | "pending" | "failed" | "corrupt"
+/** Where a cell stands, for `gnlab status`: the store's vocabulary (@gnlab/store, lifecycle.ts). */
+export type StatusKind = CellStatus
 
-export const statusKinds: ReadonlyArray<StatusKind> = [
-  "done",
-  "running",
-  "interrupted",
-  "pending",
-  "failed",
-  "corrupt"
-]
+/** Every status, in the order the summary line counts them. */
+export const statusKinds: ReadonlyArray<StatusKind> = cellStatuses
 
 /** One cell's line of the status. */
-export interface CellState {
+export interface CellLine {
   readonly id: string
   readonly label: string
   readonly status: StatusKind
@@ -51,7 +46,7 @@ export interface ResultsStatus {
   readonly pipeline: string | null
   readonly runningMinutes: number
   readonly counts: Readonly<Record<StatusKind, number>> & { readonly total: number }
-  readonly cells: ReadonlyArray<CellState>
+  readonly cells: ReadonlyArray<CellLine>
   /** the last `gnlab submit` into this folder (DIR/slurm/jobs.jsonl), if any */
   readonly lastSubmission: Readonly<Record<string, unknown>> | null
 }
@@ -81,15 +76,6 @@ function lastLine(path: string): string | undefined {
   } finally {
     closeSync(fd)
   }
-}
-
-/** The newest modification time (ms) of a cell's progress files. */
-function lastChange(dir: string): number | undefined {
-  const times = ["trajectory.jsonl", "checkpoint.json", "checkpoint.bin"]
-    .map((f) => join(dir, f))
-    .filter((p) => existsSync(p))
-    .map((p) => statSync(p).mtimeMs)
-  return times.length > 0 ? Math.max(...times) : undefined
 }
 
 const labelOf = (c: IndexEntry): string =>
@@ -130,31 +116,23 @@ export function resultsStatus(
   } catch {
     pipeline = null
   }
-  const cells = entries.map((c): CellState => {
+  const cells = entries.map((c): CellLine => {
     const dir = cellDir(results, c.id)
-    const { status: stored, reason } = cellState(results, c.id)
+    // one rule for every reader: the store's lifecycle with this window for running
+    const info = cellInfo(nodeFiles, dir, c.id, nowMs, runningMinutes)
     const base = {
       id: c.id,
       label: labelOf(c),
+      status: info.status,
       changedSecondsAgo: null,
       iter: null,
       trainLoss: null,
       error: null
     }
-    if (stored === "failed") {
-      let error = "see error.json"
-      try {
-        error = String((readJson(join(dir, "error.json")) as { message?: unknown }).message ?? error)
-      } catch {
-        // keep the pointer to the file
-      }
-      return { ...base, status: "failed", error }
-    }
-    // a corrupt cell says why (the shared rule's reason)
-    if (stored === "corrupt") return { ...base, status: stored, error: reason ?? null }
-    if (stored !== "partial") return { ...base, status: stored }
-    const changed = lastChange(dir)
-    const ago = changed === undefined ? null : Math.max(0, (nowMs - changed) / 1000)
+    // a failed cell says its error, a corrupt cell why (the shared rule's reason)
+    if (info.status === "failed" || info.status === "corrupt") return { ...base, error: info.reason ?? null }
+    if (info.status !== "running" && info.status !== "interrupted") return base
+    const ago = info.changedMs === undefined ? null : Math.max(0, (nowMs - info.changedMs) / 1000)
     let iter: number | null = null
     let trainLoss: number | null = null
     try {
@@ -167,8 +145,7 @@ export function resultsStatus(
     } catch {
       // a row being written, or no trajectory yet
     }
-    const running = ago !== null && ago <= runningMinutes * 60
-    return { ...base, status: running ? "running" : "interrupted", changedSecondsAgo: ago, iter, trainLoss }
+    return { ...base, changedSecondsAgo: ago, iter, trainLoss }
   })
   const counts = Object.fromEntries(
     statusKinds.map((k) => [k, cells.filter((c) => c.status === k).length])

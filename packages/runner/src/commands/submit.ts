@@ -21,6 +21,7 @@ import {
   expandWithinLimits,
   inShard,
   readPipeline,
+  statuses,
   writeResultsIndex
 } from "../pipeline-run.js"
 import { largeSweepCells, maxMemoryOf } from "../resources.js"
@@ -39,7 +40,6 @@ import {
   type ScriptPaths,
   type SlurmOptions
 } from "../slurm.js"
-import { cellStatus } from "../store.js"
 
 /** The CLI entry point the scripts run (absolute: the jobs may start anywhere). */
 const gnlabBin = fileURLToPath(new URL("../../bin/gnlab.js", import.meta.url))
@@ -184,7 +184,7 @@ export const submit = Command.make(
       mkdirSync(logsDir(results), { recursive: true })
       // the index the tasks write identically when they start (as gnlab run does), so that
       // `gnlab status` lists every cell as pending right away
-      writeResultsIndex(results, pipeline, cells)
+      yield* writeResultsIndex(results, pipeline, cells)
       writeFileAtomic(arrayScriptPath(results), array)
       writeFileAtomic(reportScriptPath(results), report)
       chmodSync(arrayScriptPath(results), 0o755)
@@ -194,7 +194,8 @@ export const submit = Command.make(
       const sizes = Array.from({ length: options.tasks }, (_, i) =>
         cells.reduce((n, c) => n + (inShard(c, [i + 1, options.tasks]) ? 1 : 0), 0)
       )
-      const todo = cells.filter((c) => cellStatus(results, c.id) !== "done").length
+      const status = statuses(cells, results)
+      const todo = cells.filter((c) => status.get(c.id) !== "done").length
       const arrayJob = yield* sbatch(["--parsable", arrayScriptPath(results)])
       // the array is in: a refused report job is reported (exit 1), the array stays submitted
       const reportJob = yield* sbatch(reportSbatchArgs(arrayJob, reportScriptPath(results))).pipe(

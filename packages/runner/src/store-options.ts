@@ -1,0 +1,44 @@
+/**
+ * What the commands that write results share about the store: the `--cache DIR` / `--no-cache`
+ * flags (resolved by @gnlab/store's `resolveCacheDir`: GNLAB_CACHE, then $XDG_CACHE_HOME/gnlab
+ * or ~/.cache/gnlab) and the provenance of this process, recorded in every cell it computes.
+ */
+import { gitState, machineInfo, resolveCacheDir, type Provenance } from "@gnlab/store"
+import { Option } from "effect"
+import { Flag } from "effect/cli"
+import { fileURLToPath } from "node:url"
+import { gnlabVersion } from "./version.js"
+
+/** `--cache DIR` */
+export const cacheFlag = Flag.optional(
+  Flag.String("cache").pipe(
+    Flag.withDescription(
+      "cache of done cells shared by every results folder (default $GNLAB_CACHE, else $XDG_CACHE_HOME/gnlab or ~/.cache/gnlab)"
+    )
+  )
+)
+
+/** `--no-cache` */
+export const noCacheFlag = Flag.Boolean("no-cache").pipe(
+  Flag.withDescription("neither take cells from the cache nor put computed cells into it"),
+  Flag.withDefault(false)
+)
+
+/** The cache folder of a command's flags; undefined: no cache. */
+export const cacheDirOf = (cache: Option.Option<string>, noCache: boolean): string | undefined =>
+  resolveCacheDir(Option.getOrUndefined(cache), noCache)
+
+let cached: Omit<Provenance, "backend" | "kernels"> | undefined
+
+/**
+ * The provenance of this process (computed once): the gnlab version, the git commit and dirty
+ * flag of the checkout gnlab runs from (null outside one), this machine.
+ */
+export function runProvenance(): Omit<Provenance, "backend" | "kernels"> {
+  cached ??= {
+    gnlabVersion,
+    git: gitState(fileURLToPath(new URL(".", import.meta.url))),
+    machine: machineInfo()
+  }
+  return cached
+}
