@@ -1,8 +1,13 @@
 /**
- * The report documents: one self-contained HTML page (figures inlined as PNG data, no
- * scripts, no network) and a Markdown summary with the same tables that links the figure
- * files. Pure functions from the report's content to text.
+ * The report documents: one self-contained HTML page and a Markdown summary with the same
+ * tables that links the figure files. Pure functions from the report's content to text.
+ *
+ * The page needs no network and no other file: each figure is its interactive Vega-Lite
+ * spec (interactive.ts), drawn by the vega-embed bundle inlined once in the page (viewer.ts),
+ * with the static PNG inlined as what shows until it is drawn — and instead of it where
+ * scripts do not run or the bundle could not be made.
  */
+import type { TopLevelSpec } from "vega-lite"
 import type { Figure } from "./figures.js"
 import type { Table } from "./tables.js"
 
@@ -18,6 +23,8 @@ export interface FigureOutput {
     readonly width: number
     readonly height: number
   }
+  /** the spec the page draws interactively (absent: the page shows the PNG) */
+  readonly interactive?: TopLevelSpec
   /** rendering problems (warnings of Vega-Lite/Vega, or why it failed) */
   readonly problems: ReadonlyArray<string>
 }
@@ -30,7 +37,12 @@ export interface ReportContent {
   readonly status: ReadonlyArray<string>
   readonly figures: ReadonlyArray<FigureOutput>
   readonly tables: ReadonlyArray<Table>
+  /** the vega-embed bundle (viewer.ts) that draws the interactive figures; absent: static page */
+  readonly viewer?: string
 }
+
+/** Text safe inside an inline <script> (a `</script` in it would end the element). */
+const scriptText = (s: string): string => s.replace(/<\/(script)/gi, "<\\/$1").replace(/<!--/g, "<\\!--")
 
 const escape = (s: string): string =>
   s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;")
@@ -58,21 +70,31 @@ ${t.note === undefined ? "" : `<p class="note">${inline(t.note)}</p>`}
 </section>`
 }
 
-function htmlFigure(f: FigureOutput): string {
+function htmlFigure(f: FigureOutput, live: boolean): string {
   const fig = f.figure
   const notes = [...fig.notes, ...f.problems].map((n) => `<li>${inline(n)}</li>`).join("")
+  const img =
+    f.files === undefined
+      ? ""
+      : `<img class="static" alt="${escape(fig.title)}" width="${f.files.width}" height="${f.files.height}" src="data:image/png;base64,${Buffer.from(f.files.pngData).toString("base64")}">`
   const body =
     f.files === undefined
       ? `<div class="missing">${inline(fig.missing ?? "Not rendered: " + f.problems.join("; "))}</div>`
-      : `<img alt="${escape(fig.title)}" width="${f.files.width}" height="${f.files.height}" src="data:image/png;base64,${Buffer.from(f.files.pngData).toString("base64")}">`
+      : live && f.interactive !== undefined
+        ? `<div class="vis" data-figure="${escape(fig.id)}">${img}</div>\n<script type="application/json" id="spec-${escape(fig.id)}">${scriptText(JSON.stringify(f.interactive))}</script>`
+        : img
   const links =
     f.files === undefined
       ? ""
       : ` Files: <a href="${escape(f.files.png)}">PNG</a>, <a href="${escape(f.files.svg)}">SVG</a>, <a href="${escape(f.files.spec)}">Vega-Lite spec</a>.`
+  const hint =
+    live && f.interactive !== undefined && f.files !== undefined
+      ? ` Interactive: hover for values, click a legend entry to hide or show it, scroll to zoom, drag to pan, double-click to reset.`
+      : ""
   return `<figure id="figure-${escape(fig.id)}">
 <h2>${escape(fig.title)} <span class="tag">${escape(fig.id)} · ${escape(fig.plugin)}</span></h2>
 ${body}
-<figcaption>${inline(fig.caption)}${links}${notes === "" ? "" : `<ul>${notes}</ul>`}</figcaption>
+<figcaption>${inline(fig.caption)}${hint}${links}${notes === "" ? "" : `<ul>${notes}</ul>`}</figcaption>
 </figure>`
 }
 
@@ -81,7 +103,7 @@ export function renderHtml(r: ReportContent): string {
   const figures =
     r.figures.length === 0
       ? `<div class="missing">The pipeline declares no figures (<code>report.plots</code> in pipeline.json is empty).</div>`
-      : r.figures.map(htmlFigure).join("\n")
+      : r.figures.map((f) => htmlFigure(f, r.viewer !== undefined)).join("\n")
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -106,6 +128,9 @@ td.first { white-space: nowrap; }
 .scroll { overflow-x: auto; }
 .note { font-size: 0.9em; color: #555; }
 code { background: #f3f3f3; padding: 0 0.2em; }
+.vis { overflow-x: auto; }
+.vis.live img.static { display: none; }
+.vis.failed::after { content: "(interactive figure unavailable: showing the static one)"; color: #888; font-size: 0.85em; }
 </style>
 </head>
 <body>
@@ -114,9 +139,37 @@ ${r.description === undefined ? "" : `<p>${inline(r.description)}</p>`}
 <div class="status${r.status.length > 1 ? " warn" : ""}">${r.status.map((s) => `<p>${inline(s)}</p>`).join("")}</div>
 ${figures}
 ${r.tables.map(htmlTable).join("\n")}
+${r.viewer === undefined ? "" : viewerScripts(r.viewer)}
 </body>
 </html>
 `
+}
+
+/**
+ * The scripts that draw the figures: the inlined bundle, then one vega-embed per figure
+ * (SVG renderer: crisp at any zoom). `window.gnlabViews` holds the Vega views by figure id
+ * and `window.gnlabReady` settles when every figure is drawn (the browser test waits on it).
+ */
+function viewerScripts(bundle: string): string {
+  const embed = `window.gnlabViews = {};
+window.gnlabReady = Promise.all(Array.from(document.querySelectorAll(".vis[data-figure]"), function (el) {
+  var id = el.getAttribute("data-figure");
+  var spec = JSON.parse(document.getElementById("spec-" + id).textContent);
+  var target = document.createElement("div");
+  el.appendChild(target);
+  return vegaEmbed(target, spec, {
+    renderer: "svg",
+    actions: { export: true, source: false, compiled: false, editor: false }
+  }).then(function (result) {
+    window.gnlabViews[id] = result.view;
+    el.classList.add("live");
+  }, function (error) {
+    el.removeChild(target);
+    el.classList.add("failed");
+    console.warn("figure " + id + ": " + error);
+  });
+}));`
+  return `<script>${scriptText(bundle)}</script>\n<script>\n${embed}\n</script>`
 }
 
 const mdCell = (s: string): string => s.replace(/\|/g, "\\|").replace(/\n/g, " ")

@@ -2,7 +2,8 @@
  * `writeReport(resultsDir, outDir)`: read a results folder, build and render every declared
  * figure, and write
  *
- *   outDir/index.html            self-contained page (figures inlined, every table)
+ *   outDir/index.html            self-contained page: interactive figures (vega-embed inlined,
+ *                                no network), the PNGs as fallback, every table
  *   outDir/report.md             the same tables, figures linked
  *   outDir/figures/<id>.png      2× PNG (for slides and papers)
  *   outDir/figures/<id>.svg      vector, text as outlines (no font needed)
@@ -12,14 +13,15 @@
  * incomplete one gives a report that says what is missing and how to complete it.
  */
 import { Effect } from "effect"
-import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs"
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
-import { isAbsolute, join, relative, resolve } from "node:path"
+import { dirname, isAbsolute, join, relative, resolve } from "node:path"
 import * as vega from "vega"
 import * as vl from "vega-lite"
 import type { FigureOutput, ReportContent } from "./document.js"
 import { renderHtml, renderMarkdown } from "./document.js"
 import { buildFigures } from "./figures.js"
+import { interactiveSpec } from "./interactive.js"
 import { renderSpec } from "./render.js"
 import { readResults, type ResultsFolder, ResultsInvalid } from "./results.js"
 import {
@@ -31,13 +33,24 @@ import {
   rateTable,
   stateCounts
 } from "./tables.js"
+import { viewerScript } from "./viewer.js"
 
 const require = createRequire(import.meta.url)
 
 /** Versions of the tools that drew the report. */
 export function toolVersions(): Record<string, string> {
-  const resvg = (require("@resvg/resvg-js/package.json") as { version: string }).version
-  return { "vega-lite": vl.version, vega: vega.version, "resvg-js": resvg, node: process.versions.node }
+  const version = (name: string) => (require(`${name}/package.json`) as { version: string }).version
+  // vega-embed exports no package.json: read the one above its entry point
+  const embed = JSON.parse(
+    readFileSync(join(dirname(require.resolve("vega-embed")), "..", "package.json"), "utf8")
+  ) as { version: string }
+  return {
+    "vega-lite": vl.version,
+    vega: vega.version,
+    "vega-embed": embed.version,
+    "resvg-js": version("@resvg/resvg-js"),
+    node: process.versions.node
+  }
 }
 
 /** What `writeReport` wrote. */
@@ -103,15 +116,23 @@ const buildReport = (folder: ResultsFolder, generatedAt: string) =>
           width: rendered.r.width,
           height: rendered.r.height
         },
+        interactive: interactiveSpec(figure.spec),
         problems: rendered.r.warnings.map((w) => `rendering warning: ${w}`)
       })
     }
+    // no bundle (esbuild missing): the page shows the static figures and says why
+    const viewer = outputs.some((o) => o.interactive !== undefined)
+      ? yield* viewerScript.pipe(
+          Effect.map((script) => ({ script, problem: undefined })),
+          Effect.catchTag("ViewerFailed", (e) => Effect.succeed({ script: undefined, problem: e.message }))
+        )
+      : { script: undefined, problem: undefined }
     const features = featureTable(folder)
     const rate = rateTable(rates)
     const content: ReportContent = {
       title: folder.pipeline.report?.title ?? `Report: ${folder.pipeline.name}`,
       ...(folder.pipeline.description === undefined ? {} : { description: folder.pipeline.description }),
-      status: statusLines(folder),
+      status: [...statusLines(folder), ...(viewer.problem === undefined ? [] : [`Note: ${viewer.problem}.`])],
       figures: outputs,
       tables: [
         ...(rate === undefined ? [] : [rate]),
@@ -119,7 +140,8 @@ const buildReport = (folder: ResultsFolder, generatedAt: string) =>
         features,
         cellTable(folder),
         provenanceTable(folder, toolVersions(), generatedAt)
-      ]
+      ],
+      ...(viewer.script === undefined ? {} : { viewer: viewer.script })
     }
     return { content, outputs }
   })

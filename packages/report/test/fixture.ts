@@ -6,7 +6,7 @@
  */
 import { digestCell } from "@gnlab/metrics/cell-files"
 import { logScheduleUpTo, type TrajectoryRow } from "@gnlab/metrics"
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs"
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import type { CellState, PlotDeclaration } from "../src/index.js"
@@ -345,5 +345,50 @@ export function flowFixture(): string {
       { id: "flow-loss", plugin: "curves", params: { y: ["trainLoss"], x: "t", bound: true } },
       { id: "flow-sigma", plugin: "curves", params: { y: ["sigmaMin"], x: "t" } }
     ]
+  })
+}
+
+/**
+ * The quickstart's results folder, synthetic: pipelines/quickstart.json's methods, sweep,
+ * seeds and plots, every cell converged (GN in ~190 updates, RF in its one solve, whose train
+ * loss 1e-26 lies far below the tolerance) or capped (GD at 20 000) — the real run's shape in
+ * milliseconds instead of minutes.
+ */
+export function quickstartFixture(): string {
+  const pipeline = JSON.parse(
+    readFileSync(new URL("../../../pipelines/quickstart.json", import.meta.url), "utf8")
+  ) as {
+    seeds: number[]
+    sweep: { grid: Record<string, number[]> }
+    report: { title: string; plots: PlotDeclaration[] }
+  }
+  const cells: FixtureCell[] = []
+  for (const tau of pipeline.sweep.grid["model.initStd"])
+    for (const seed of pipeline.seeds)
+      for (const [method, label, state, iterations] of [
+        ["gn", "GN", "converged", 180 + seed],
+        ["gd", "GD", "maxIter", 20000],
+        ["rf", "RF", "converged", 1]
+      ] as const) {
+        const c: FixtureCell = {
+          method,
+          label,
+          seed,
+          point: { "model.initStd": tau },
+          state,
+          testLoss: (tau > 1 ? 3.8e-3 : method === "rf" ? 4.3e-3 : 6e-4) * (1 + 0.3 * hash01(seed, tau)),
+          iterations,
+          methodParams: { maxIter: method === "gd" ? 20000 : 2000, tol: 1e-8 }
+        }
+        const rows = syntheticRows(c, iterations)
+        // RF's one solve interpolates the training set: its train loss is rounding, 1e-26
+        if (method === "rf") rows[rows.length - 1] = { ...rows[rows.length - 1], trainLoss: 1e-26 * seed }
+        cells.push({ ...c, rows })
+      }
+  return writeFixture({
+    name: "quickstart",
+    title: pipeline.report.title,
+    cells,
+    plots: pipeline.report.plots
   })
 }

@@ -41,7 +41,10 @@ describe("the report of a complete results folder", () => {
       expect(existsSync(join(r.outDir, "figures", `${f.id}.vl.json`))).toBe(true)
     }
     expect(html.match(/<img [^>]*src="data:image\/png;base64,/g)).toHaveLength(3)
-    expect(html).not.toMatch(/<script|src="http/) // self-contained
+    // self-contained: the interactive figures' scripts are inlined, nothing is fetched
+    expect(html).not.toMatch(/<script[^>]*\ssrc=|<link[^>]*\shref=|<img[^>]*\ssrc="http/)
+    expect(html.match(/<script type="application\/json" id="spec-/g)).toHaveLength(3)
+    expect(html).toContain("window.gnlabReady")
     expect(html).toContain("36 cells: 36 converged")
   })
 

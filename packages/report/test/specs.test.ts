@@ -4,8 +4,8 @@ import { Effect } from "effect"
 import { readFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { describe, expect, it } from "vitest"
-import { buildFigures, compileSpec, logLabelExpr, readResults } from "../src/index.js"
-import { flowFixture, mixedFixture, particleFixture, rateFixture } from "./fixture.js"
+import { buildFigures, compileSpec, interactiveSpec, logLabelExpr, readResults } from "../src/index.js"
+import { flowFixture, mixedFixture, particleFixture, quickstartFixture, rateFixture } from "./fixture.js"
 
 const require = createRequire(import.meta.url)
 const schema = JSON.parse(readFileSync(require.resolve("vega-lite/vega-lite-schema.json"), "utf8"))
@@ -14,7 +14,13 @@ describe("Vega-Lite specs", () => {
   it("of every plot plugin are valid and compile without warnings", async () => {
     const validate = new Ajv({ strict: false, allErrors: true, validateFormats: false }).compile(schema)
     const seen = new Set<string>()
-    for (const dir of [rateFixture(), mixedFixture(), particleFixture(), flowFixture()]) {
+    for (const dir of [
+      rateFixture(),
+      mixedFixture(),
+      particleFixture(),
+      flowFixture(),
+      quickstartFixture()
+    ]) {
       const { figures } = buildFigures(await Effect.runPromise(readResults(dir)))
       for (const f of figures) {
         if (f.spec === undefined) continue
@@ -24,6 +30,16 @@ describe("Vega-Lite specs", () => {
           ok ? [] : validate.errors!.slice(0, 3).map((e) => `${f.id}: ${e.instancePath} ${e.message}`)
         ).toEqual([])
         expect(compileSpec(f.spec).warnings).toEqual([])
+        // the page's version: legend toggling, zoom and hover tooltips added, still valid
+        const live = interactiveSpec(f.spec)
+        expect(
+          validate(live)
+            ? []
+            : validate.errors!.slice(0, 3).map((e) => `${f.id} (interactive): ${e.instancePath} ${e.message}`)
+        ).toEqual([])
+        expect(compileSpec(live).warnings).toEqual([])
+        expect(JSON.stringify(live)).toContain('"bind":"legend"')
+        expect(JSON.stringify(live)).toContain('"bind":"scales"')
       }
     }
     expect([...seen].sort()).toEqual(["convergence", "curves", "final", "rate"])

@@ -67,16 +67,17 @@ describe("curves against flow time", () => {
     const values = data(f)
     const bound = values.filter((v) => v.bound === true)
     expect(new Set(bound.map((v) => v.method))).toEqual(new Set(["GN flow η = 0.25", "GN flow η = 0.5"]))
-    // L(0) is the geometric mean of the seeds' 0.11 and 0.12
-    const l0 = Math.sqrt(0.11 * 0.12)
+    // 2 seeds, each drawn: L(0) is the larger of the seeds' 0.11 and 0.12, so both lie below the bound
+    const l0 = 0.12
     for (const v of bound) {
       const eta = v.method === "GN flow η = 0.25" ? 0.25 : 0.5
       expect(v.center as number).toBeCloseTo(l0 * Math.exp(-2 * eta * (v.iter as number)), 12)
     }
-    // the curves lie below their bound at every time
+    // the curves lie below their bound at every time (2 seeds: each seed's line)
     for (const v of values.filter((x) => x.bound === false && x.method !== "gradient flow")) {
       const b = bound.find((x) => x.method === v.method && x.iter === v.iter)!
-      expect(v.center as number).toBeLessThanOrEqual(b.center as number)
+      // the value itself: below the tolerance level the drawn point is held at the axis's edge
+      expect(v.value as number).toBeLessThanOrEqual(b.center as number)
     }
     // the notes check the bound on each seed's rows: the fixture's L0·e^{−3ηt} is e^{−ηt} × the bound
     const note = (label: string) => f.notes.find((n) => n.startsWith(`${label}:`))!

@@ -21,6 +21,10 @@ import {
   panelOf,
   paramValue,
   strokeLegend,
+  toleranceFloor,
+  atFloor,
+  floorNote,
+  minSeedsForBand,
   type Figure
 } from "./shared.js"
 
@@ -39,17 +43,25 @@ export function curvesFigure(
   const done = folder.cells.filter(finished)
   const title =
     plot.title ?? capitalize(`${fields.map(fieldLabel).join(", ")} vs ${byTime ? "time t" : "iteration"}`)
-  const caption =
+  // what the caption says depends on what is drawn: bands (3 seeds or more) or each seed's line
+  const captionOf = (bands: boolean, seedLines: boolean) =>
     (drawBound
-      ? `Dashed: Proposition 3's bound L(0)·exp(−2ηt) (L(0) the geometric mean over seeds) for each GN flow` +
+      ? `Dashed: Proposition 3's bound L(0)·exp(−2ηt) (L(0) the geometric mean over seeds, or the largest where each seed is drawn) for each GN flow` +
         ` with the theory damping ε = ((1−η)/η) μ_H σ*, up to the time the first seed stopped. `
       : "") +
-    `Mean over seeds (geometric mean on log axes) with the 95% Student-t confidence band over seeds` +
-    ` (computed on log values for log axes); a dot marks the end of training (convergence or the iteration cap) of the` +
-    ` longest run, and runs that stopped earlier are held at their last value. Seeds are aligned on the recorded` +
-    ` log-iteration grid, interpolating in log-iteration where one seed skipped a row. The y range follows the means;` +
-    ` wider bands are cut at the panel's edges.` +
+    (bands
+      ? `Mean over seeds (geometric mean on log axes) with the 95% Student-t confidence band over seeds` +
+        ` (computed on log values for log axes); a dot marks the end of training (convergence or the iteration cap) of the` +
+        ` longest run, and runs that stopped earlier are held at their last value. Seeds are aligned on the recorded` +
+        ` log-iteration grid, interpolating in log-iteration where one seed skipped a row. The y range follows the means;` +
+        ` wider bands are cut at the panel's edges.`
+      : "") +
+    (seedLines
+      ? `${bands ? " Methods with fewer than 3 seeds: each" : "Each"} seed's own line (with fewer than ${minSeedsForBand} seeds a 95% Student-t band` +
+        ` is too wide to say anything: ±12.7 standard errors for 2 seeds); a dot marks where each run ended (convergence or the iteration cap).`
+      : "") +
     (logX ? ` ${byTime ? "Time" : "Iteration"} 0 (the initialisation) is not on the log axis.` : "")
+  const caption = captionOf(true, false)
   const base = { id: plot.id, plugin: plot.plugin, title, caption }
   if (done.length === 0) return { ...base, missing: nothingYet(folder.cells), notes: [] }
   const panels = panelOf(folder, [color], facet)
@@ -75,13 +87,21 @@ export function curvesFigure(
   const xOf = (r: TrajectoryRow): number | null => (byTime ? (typeof r.t === "number" ? r.t : null) : r.iter)
   const values: Array<Record<string, unknown>> = []
   const boundNotes: string[] = []
+  // the train-loss axis stops at the tolerance level: lower points are held at its edge
+  const floor = logY && fields.includes("trainLoss") ? toleranceFloor(done) : undefined
+  let belowFloor = 0
+  const held = (field: string, v: number) => {
+    const f = atFloor(v, field === "trainLoss" ? floor : undefined)
+    if (f.below) belowFloor++
+    return f
+  }
+  let seedLines = 0
+  let bands = 0
   for (const g of groups.values()) {
-    const band = aggregateTrajectories(
-      g.cells.map((c) =>
-        c.rows.flatMap((r) => (xOf(r) === null ? [] : [{ iter: xOf(r)!, value: fieldOf(r, g.field) }]))
-      ),
-      logY
-    ).filter((b) => !logX || b.iter > 0)
+    const traces = g.cells.map((c) =>
+      c.rows.flatMap((r) => (xOf(r) === null ? [] : [{ iter: xOf(r)!, value: fieldOf(r, g.field) }]))
+    )
+    const band = aggregateTrajectories(traces, logY).filter((b) => !logX || b.iter > 0)
     const eta = drawBound && g.field === "trainLoss" ? boundEta(g.cells) : undefined
     if (eta !== undefined) {
       // Prop. 3: L(t) ≤ L(0) e^{−2ηt}; the geometric mean of the seeds' bounds is L̄(0) e^{−2ηt}
@@ -89,7 +109,8 @@ export function curvesFigure(
         const r0 = c.rows.find((r) => xOf(r) === 0)
         return r0 === undefined ? [] : [r0.trainLoss]
       })
-      const l0mean = seedBand(l0, true).center
+      // drawn against each seed's line, the bound of the largest L(0) lies above them all
+      const l0mean = g.cells.length < minSeedsForBand ? Math.max(...l0) : seedBand(l0, true).center
       // up to the first seed's stop: a stopped run is held at its last loss, which the bound then passes
       const stop = Math.min(...g.cells.map((c) => xOf(c.rows[c.rows.length - 1]) ?? Infinity))
       const check = boundRatios(g.cells, eta, xOf)
@@ -107,28 +128,58 @@ export function curvesFigure(
             method: g.method,
             iter: b.iter,
             center: l0mean * Math.exp(-2 * eta * b.iter),
+            kind: "bound",
             bound: true,
             end: false
           })
     }
-    band.forEach((b, i) =>
+    const common = { quantity: fieldLabel(g.field), panel: g.panel, series: g.series, method: g.method }
+    if (g.cells.length < minSeedsForBand) {
+      // too few seeds for a meaningful band: each seed's own line, its values in the tooltips
+      g.cells.forEach((c, k) => {
+        const rows = traces[k].filter(
+          (r) =>
+            r.value !== null && Number.isFinite(r.value) && (!logY || r.value > 0) && (!logX || r.iter > 0)
+        )
+        if (rows.length > 0) seedLines++
+        rows.forEach((r, i) => {
+          const f = held(g.field, r.value!)
+          values.push({
+            ...common,
+            cell: c.entry.id,
+            seed: c.entry.seed,
+            iter: r.iter,
+            center: f.shown,
+            value: r.value,
+            below: f.below,
+            kind: "seed",
+            bound: false,
+            end: i === rows.length - 1
+          })
+        })
+      })
+      continue
+    }
+    if (band.length > 0) bands++
+    band.forEach((b, i) => {
+      const f = held(g.field, b.center)
       values.push({
-        quantity: fieldLabel(g.field),
-        panel: g.panel,
-        series: g.series,
-        method: g.method,
+        ...common,
         iter: b.iter,
-        center: b.center,
+        center: f.shown,
+        value: b.center,
+        below: f.below,
         lo: b.lo,
         hi: b.hi,
         // the band where there are two seeds or more, else collapsed onto the mean
         bandLo: b.lo ?? b.center,
         bandHi: b.hi ?? b.center,
         seeds: b.n,
+        kind: "mean",
         bound: false,
         end: i === band.length - 1
       })
-    )
+    })
   }
   if (values.length === 0)
     return {
@@ -169,51 +220,103 @@ export function curvesFigure(
     )
   }
   const quantities = fields.map(fieldLabel).filter((q) => values.some((v) => v.quantity === q))
+  const tipSeries = { field: "series", title: color === undefined ? "method" : paramSymbol(color) }
+  const tipValue = { field: "value", title: "value", format: ".3e" }
+  const tipIter = { field: "iter", title: byTime ? "t" : "iteration" }
   // one row of panels per quantity, each with its own y axis
   const layerOf = (quantity: string | undefined) => {
     const mine = values.filter((v) => v.quantity === quantity && v.bound !== true)
     const centers = mine.map((v) => v.center as number)
-    const yAxis = axisFor(quantity ?? "", logY, centers, undefined, meanDomain(centers, logY))
+    const range = meanDomain(centers, logY)
+    // the train-loss axis stops at the tolerance level, just below it: room for the ▼ held there
+    const floored = floor !== undefined && quantity === fieldLabel("trainLoss")
+    const domain: [number, number] | undefined =
+      range !== undefined && floored ? [Math.max(range[0], floor / 10 ** 0.15), range[1]] : range
+    const yAxis = axisFor(quantity ?? "", logY, centers, undefined, domain)
     const y = { field: "center", type: "quantitative", ...yAxis }
-    const curve = { filter: "!datum.bound" }
+    const kind = (k: string) => ({ filter: `datum.kind === '${k}'` })
+    const has = (k: string) => values.some((v) => v.kind === k && v.quantity === quantity)
     return [
-      {
-        transform: [curve],
-        mark: { type: "area", opacity: 0.2, interpolate: "linear", clip: true },
-        encoding: {
-          x,
-          y: { field: "bandLo", type: "quantitative", scale: yAxis.scale, axis: yAxis.axis },
-          y2: { field: "bandHi" },
-          color: colorEnc,
-          ...detail
-        }
-      },
-      {
-        transform: [curve],
-        mark: { type: "line", strokeWidth: 2, clip: true },
-        encoding: { x, y, color: colorEnc, ...dash }
-      },
-      ...(values.some((v) => v.bound === true && v.quantity === quantity)
+      ...(has("mean")
         ? [
             {
-              transform: [{ filter: "datum.bound" }],
+              transform: [kind("mean")],
+              mark: { type: "area", opacity: 0.2, interpolate: "linear", clip: true },
+              encoding: {
+                x,
+                y: { field: "bandLo", type: "quantitative", scale: yAxis.scale, axis: yAxis.axis },
+                y2: { field: "bandHi" },
+                color: colorEnc,
+                ...detail
+              }
+            },
+            {
+              transform: [kind("mean")],
+              mark: { type: "line", strokeWidth: 2, clip: true },
+              encoding: {
+                x,
+                y,
+                color: colorEnc,
+                ...dash,
+                tooltip: [
+                  tipSeries,
+                  { field: "method", title: "method" },
+                  tipIter,
+                  { field: "value", title: "mean", format: ".3e" },
+                  { field: "seeds", title: "seeds" }
+                ]
+              }
+            }
+          ]
+        : []),
+      ...(has("seed")
+        ? [
+            {
+              transform: [kind("seed")],
+              mark: { type: "line", strokeWidth: 1.5, clip: true },
+              encoding: {
+                x,
+                y,
+                color: colorEnc,
+                ...dash,
+                detail: { field: "cell" },
+                tooltip: [
+                  tipSeries,
+                  { field: "method", title: "method" },
+                  { field: "cell", title: "cell" },
+                  { field: "seed", title: "seed" },
+                  tipIter,
+                  tipValue
+                ]
+              }
+            }
+          ]
+        : []),
+      ...(has("bound")
+        ? [
+            {
+              transform: [kind("bound")],
               mark: { type: "line", strokeWidth: 1.5, strokeDash: [5, 4], clip: true },
               encoding: { x, y, color: colorEnc, detail: { field: "method" } }
             }
           ]
         : []),
       {
-        transform: [{ filter: "datum.end && !datum.bound" }],
+        transform: [{ filter: "datum.end && datum.kind !== 'bound'" }],
         mark: { type: "point", filled: true, size: 36, opacity: 1 },
         encoding: {
           x,
           y,
           color: colorEnc,
+          // ▼: below the tolerance level, drawn at the axis's edge
+          shape: { condition: { test: "datum.below", value: "triangle-down" }, value: "circle" },
           tooltip: [
-            { field: "series", title: color === undefined ? "method" : paramSymbol(color) },
+            tipSeries,
             { field: "method", title: "method" },
+            { field: "cell", title: "cell" },
+            { field: "seed", title: "seed" },
             { field: "iter", title: byTime ? "last t" : "last iteration" },
-            { field: "center", title: "value", format: ".3e" },
+            tipValue,
             { field: "seeds", title: "seeds" }
           ]
         }
@@ -224,7 +327,16 @@ export function curvesFigure(
     field: "quantity",
     order: quantities
   })
-  return { ...base, spec, notes: [...boundNotes, ...exclusionNotes(folder.cells)] }
+  return {
+    ...base,
+    caption: captionOf(bands > 0, seedLines > 0),
+    spec,
+    notes: [
+      ...boundNotes,
+      ...(floor !== undefined && belowFloor > 0 ? [floorNote(belowFloor, floor)] : []),
+      ...exclusionNotes(folder.cells)
+    ]
+  }
 }
 
 /**

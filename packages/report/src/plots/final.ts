@@ -4,7 +4,7 @@
  */
 import { seedBand } from "@gnlab/metrics"
 import { finalLabel, paramAxis, paramSymbol, valueText } from "../labels.js"
-import type { PlotDeclaration, ResultsFolder } from "../results.js"
+import type { CellResult, PlotDeclaration, ResultsFolder } from "../results.js"
 import {
   axisFor,
   capitalize,
@@ -19,6 +19,10 @@ import {
   panelOf,
   paramValue,
   strokeLegend,
+  atFloor,
+  floorNote,
+  minSeedsForBand,
+  toleranceFloor,
   type Figure
 } from "./shared.js"
 
@@ -44,22 +48,63 @@ export function finalFigure(
   const done = folder.cells.filter(finished)
   if (done.length === 0) return { ...base, missing: nothingYet(folder.cells), notes: [] }
   const panels = panelOf(folder, [xPath], facet)
-  const groups = new Map<string, { panel: string; series: string; x: unknown; values: number[] }>()
+  const groups = new Map<
+    string,
+    { panel: string; series: string; x: unknown; values: number[]; cells: CellResult[] }
+  >()
   for (const c of done) {
     const xv = paramValue(c, xPath)
     const key = JSON.stringify([panels.label(c), c.entry.label, xv])
-    const g = groups.get(key) ?? { panel: panels.label(c), series: c.entry.label, x: xv, values: [] }
+    const g = groups.get(key) ?? {
+      panel: panels.label(c),
+      series: c.entry.label,
+      x: xv,
+      values: [],
+      cells: []
+    }
     const v = (c.summary as unknown as Record<string, unknown>)[yField]
-    if (typeof v === "number") g.values.push(v)
+    if (typeof v === "number") {
+      g.values.push(v)
+      g.cells.push(c)
+    }
     groups.set(key, g)
+  }
+  // a train-loss axis stops at the tolerance level: lower values are held at its edge (▼)
+  const floor = logY && yField === "finalTrainLoss" ? toleranceFloor(done) : undefined
+  let belowFloor = 0
+  const held = (v: number) => {
+    const f = atFloor(v, floor)
+    if (f.below) belowFloor++
+    return { center: f.shown, value: v, below: f.below }
   }
   const numeric = [...groups.values()].every((g) => typeof g.x === "number")
   const values = [...groups.values()]
     .map((g) => {
       const b = seedBand(g.values, logY)
-      return { panel: g.panel, series: g.series, x: numeric ? g.x : valueText(g.x), ...b, seeds: b.n }
+      const x = numeric ? g.x : valueText(g.x)
+      return { panel: g.panel, series: g.series, x, ...b, seeds: b.n, kind: "mean", ...held(b.center) }
     })
-    .filter((v) => Number.isFinite(v.center))
+    .filter((v) => Number.isFinite(v.value))
+  // too few seeds for an interval that says anything (t = 12.7 for 2): each seed's own value
+  const seedValues = [...groups.values()].flatMap((g) =>
+    g.cells.length >= minSeedsForBand
+      ? []
+      : g.cells.flatMap((c, i) =>
+          Number.isFinite(g.values[i]) && (!logY || g.values[i] > 0)
+            ? [
+                {
+                  panel: g.panel,
+                  series: g.series,
+                  x: numeric ? g.x : valueText(g.x),
+                  kind: "seed",
+                  cell: c.entry.id,
+                  seed: c.entry.seed,
+                  ...held(g.values[i])
+                }
+              ]
+            : []
+        )
+  )
   if (values.length === 0)
     return {
       ...base,
@@ -85,10 +130,10 @@ export function finalFigure(
     : 0
   const shift = (series: string) =>
     0.015 * spread * (seriesOrder.indexOf(series) - (seriesOrder.length - 1) / 2)
-  const dodged = values.map((v) => ({
+  const dodged = [...values, ...seedValues].map((v) => ({
     ...v,
-    bandLo: v.lo ?? v.center,
-    bandHi: v.hi ?? v.center,
+    bandLo: "lo" in v ? (v.lo ?? v.center) : v.center,
+    bandHi: "hi" in v ? (v.hi ?? v.center) : v.center,
     xd: !numeric
       ? v.x
       : logScaleX
@@ -103,35 +148,79 @@ export function finalFigure(
       }
     : { field: "x", type: "ordinal", sort: xValues, axis: { title: paramAxis(xPath), labelAngle: 0 } }
   const xOffset = numeric ? {} : { xOffset: { field: "series", sort: seriesOrder } }
+  const bars = values.filter((v) => v.seeds >= minSeedsForBand)
+  const shown = [
+    ...values.map((v) => v.center),
+    ...bars.flatMap((v) => [v.lo, v.hi]),
+    ...seedValues.map((v) => v.center)
+  ]
   const yAxis = axisFor(
     finalLabel(yField),
     logY,
-    values.flatMap((v) => [v.lo, v.hi, v.center])
+    floor === undefined ? shown : shown.filter((v) => v === null || v >= floor)
   )
   const y = { field: "center", type: "quantitative", ...yAxis }
   const tooltip = [
     { field: "series", title: "method" },
     { field: "x", title: paramSymbol(xPath) },
-    { field: "center", title: "mean", format: ".3e" },
+    { field: "value", title: "mean", format: ".3e" },
     { field: "lo", title: "95% low", format: ".3e" },
     { field: "hi", title: "95% high", format: ".3e" },
     { field: "seeds", title: "seeds" }
   ]
+  const kind = (k: string) => ({ filter: `datum.kind === '${k}'` })
+  const shape = { condition: { test: "datum.below", value: "triangle-down" }, value: "circle" }
   const layer = [
+    ...(bars.length > 0
+      ? [
+          {
+            transform: [{ filter: `datum.kind === 'mean' && datum.seeds >= ${minSeedsForBand}` }],
+            mark: { type: "rule", strokeWidth: 1.8 },
+            encoding: {
+              x,
+              ...xOffset,
+              y: { field: "bandLo", type: "quantitative", scale: yAxis.scale, axis: yAxis.axis },
+              y2: { field: "bandHi" },
+              color: colorEnc
+            }
+          }
+        ]
+      : []),
+    ...(numeric
+      ? [
+          {
+            transform: [kind("mean")],
+            mark: { type: "line", strokeWidth: 2 },
+            encoding: { x, y, color: colorEnc }
+          }
+        ]
+      : []),
+    ...(seedValues.length > 0
+      ? [
+          {
+            transform: [kind("seed")],
+            mark: { type: "point", filled: false, size: 30, strokeWidth: 1.2, opacity: 0.8 },
+            encoding: {
+              x,
+              ...xOffset,
+              y,
+              color: colorEnc,
+              shape,
+              tooltip: [
+                { field: "series", title: "method" },
+                { field: "x", title: paramSymbol(xPath) },
+                { field: "cell", title: "cell" },
+                { field: "seed", title: "seed" },
+                { field: "value", title: "value", format: ".3e" }
+              ]
+            }
+          }
+        ]
+      : []),
     {
-      mark: { type: "rule", strokeWidth: 1.8 },
-      encoding: {
-        x,
-        ...xOffset,
-        y: { field: "bandLo", type: "quantitative", scale: yAxis.scale, axis: yAxis.axis },
-        y2: { field: "bandHi" },
-        color: colorEnc
-      }
-    },
-    ...(numeric ? [{ mark: { type: "line", strokeWidth: 2 }, encoding: { x, y, color: colorEnc } }] : []),
-    {
+      transform: [kind("mean")],
       mark: { type: "point", filled: true, size: 50, opacity: 1 },
-      encoding: { x, ...xOffset, y, color: colorEnc, tooltip }
+      encoding: { x, ...xOffset, y, color: colorEnc, shape, tooltip }
     }
   ]
   const spec = panelled(
@@ -140,5 +229,21 @@ export function finalFigure(
     { field: "panel", order: panels.order(done) },
     () => layer
   )
-  return { ...base, spec, notes: exclusionNotes(folder.cells) }
+  return {
+    ...base,
+    ...(seedValues.length > 0
+      ? {
+          caption:
+            `Value at the end of training (converged, or at the iteration cap: see the cell table), per method:` +
+            ` geometric mean over seeds (dots, joined) with the 95% Student-t interval over seeds (bars) where there are` +
+            ` ${minSeedsForBand} seeds or more; with fewer, each seed's own value (rings) instead of an interval` +
+            ` (t = 12.7 for 2 seeds). The methods are drawn side by side around each value.`
+        }
+      : {}),
+    spec,
+    notes: [
+      ...(floor !== undefined && belowFloor > 0 ? [floorNote(belowFloor, floor)] : []),
+      ...exclusionNotes(folder.cells)
+    ]
+  }
 }

@@ -181,6 +181,43 @@ export function nothingYet(cells: ReadonlyArray<CellResult>): string {
   return `No finished cell to draw yet (0 of ${cells.length} done${parts.length > 0 ? `: ${parts.join(", ")}` : ""}). Run \`gnlab run\` on the pipeline; the figure appears when cells finish.`
 }
 
+// ---------------------------------------------------------------- seeds and the tolerance floor
+
+/**
+ * Below this many seeds a figure draws each seed instead of a Student-t band: with 2 seeds
+ * the 95% band is ±12.7 standard errors and covers everything, so it says less than the seeds.
+ */
+export const minSeedsForBand = 3
+
+/** The stopping rules' default relative tolerance (L ≤ tol·L(w0)), when a cell's config names none. */
+const defaultTol = 1e-8
+
+/**
+ * The lowest train loss worth drawing: the smallest tolerance level tol·L(w0) over the cells
+ * (their stopping rule), undefined when no cell stops on a tolerance. Below it a run has
+ * converged and the rest is rounding (RF's one solve reaches 1e-26), which would otherwise
+ * stretch a log axis over 20 decades and flatten every curve.
+ */
+export function toleranceFloor(cells: ReadonlyArray<CellResult>): number | undefined {
+  let floor = Infinity
+  for (const c of cells) {
+    const tolParam = paramValue(c, "method.tol")
+    const tol = typeof tolParam === "number" ? tolParam : defaultTol
+    const l0 = c.summary?.initialTrainLoss ?? c.rows.find((r) => r.iter === 0)?.trainLoss
+    if (tol > 0 && typeof l0 === "number" && Number.isFinite(l0) && l0 > 0) floor = Math.min(floor, tol * l0)
+  }
+  return Number.isFinite(floor) ? floor : undefined
+}
+
+/** A value held at the floor (and flagged) when below it; the raw value is kept for tooltips. */
+export const atFloor = (v: number, floor: number | undefined): { shown: number; below: boolean } =>
+  floor !== undefined && v < floor ? { shown: floor, below: true } : { shown: v, below: false }
+
+/** The note of a figure with points held at the tolerance floor. */
+export const floorNote = (count: number, floor: number): string =>
+  `${count} point(s) below the tolerance level tol·L(w0) = ${floor.toExponential(1)} (the smallest over the cells) are drawn at the` +
+  ` lower edge of the train-loss axis as ▼; their values are in the tooltips and tables`
+
 // ---------------------------------------------------------------- axes and shared config
 
 /** Shared look: the shipped font everywhere, legible sizes, light grid. */
