@@ -28,6 +28,8 @@ export const nodeLocks: StoreLocks = { tryLock, isDeadTemporary: isDeadTakersTem
 /** In-memory locks; `hold` makes a lock look held by another live process. */
 export interface MemoryLocks extends StoreLocks {
   hold(path: string, holder: LockHolder): void
+  /** release a lock `hold` took (its holder ended) */
+  free(path: string): void
   /** the paths held now */
   held(): ReadonlyArray<string>
 }
@@ -45,6 +47,7 @@ export function memoryLocks(): MemoryLocks {
     },
     isDeadTemporary: () => false,
     hold: (path, holder) => void holders.set(path, holder),
+    free: (path) => void holders.delete(path),
     held: () => [...holders.keys()]
   }
 }
