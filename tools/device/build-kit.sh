@@ -88,7 +88,10 @@ chmod +x "$kit/webgpu-check.sh"
 loader=none
 if command -v apt-get >/dev/null; then
   tmp="$(mktemp -d)"
-  if (cd "$tmp" && timeout 60 apt-get download libvulkan1 >/dev/null 2>&1); then
+  # no package lists yet (a fresh container): fetch them once when root
+  if (cd "$tmp" && timeout 60 apt-get download libvulkan1 >/dev/null 2>&1) ||
+    { [ "$(id -u)" = 0 ] && timeout 120 apt-get update -qq >/dev/null 2>&1 &&
+      (cd "$tmp" && timeout 60 apt-get download libvulkan1 >/dev/null 2>&1); }; then
     dpkg-deb -x "$tmp"/libvulkan1_*.deb "$tmp/x"
     cp -L "$tmp"/x/usr/lib/*/libvulkan.so.1 "$kit/lib/" && loader="$(basename "$tmp"/libvulkan1_*.deb)"
   fi

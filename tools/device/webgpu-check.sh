@@ -16,7 +16,9 @@
 # written under $OUT when only the library (libGLX_nvidia.so.0) is there, and when Dawn finds
 # no adapter the script says which part is missing: the driver, the loader, the ICD file or
 # the library it names. GNLAB_DAWN_FLAGS (comma-separated Dawn options, e.g.
-# "adapter=NVIDIA H200") is passed on. GNLAB_CHECK_UNPACK_ONLY=1 unpacks node and stops.
+# "adapter=NVIDIA H200") is passed on. The kit is unpacked (node, dawn.node: 3 s) into
+# GNLAB_KIT_RUN (default $OUT/kit), never into itself. GNLAB_CHECK_UNPACK_ONLY=1 unpacks and
+# stops; GNLAB_CHECK_ADAPTER_ONLY=1 stops after the facts, the adapter and the diagnosis (~10 s).
 set -u
 HERE="$(cd "$(dirname "$0")" && pwd)"
 OUT="${OUT:-$(mktemp -d)}"
@@ -105,10 +107,10 @@ HAVE_DRIVER=0
 unxz_to() {
   local src=$1 dest=$2
   if command -v xz >/dev/null; then
-    xz -dc "$src" >"$dest.part.$$" && UNXZ=xz
+    xz -dc "$src" >"$dest.part.$$" && UNXZ="by xz"
   elif command -v python3 >/dev/null; then
     python3 -c 'import lzma, shutil, sys
-with lzma.open(sys.argv[1]) as i, open(sys.argv[2], "wb") as o: shutil.copyfileobj(i, o, 1 << 20)' "$src" "$dest.part.$$" && UNXZ=python3
+with lzma.open(sys.argv[1]) as i, open(sys.argv[2], "wb") as o: shutil.copyfileobj(i, o, 1 << 20)' "$src" "$dest.part.$$" && UNXZ="by python3"
   else
     echo "== cannot unpack $src: neither xz nor python3 is here" >&2
     return 1
@@ -117,21 +119,23 @@ with lzma.open(sys.argv[1]) as i, open(sys.argv[2], "wb") as o: shutil.copyfileo
 }
 NODE_ERR=""
 if [ "$MODE" = kit ]; then
-  RUN="$KIT"
-  if ! touch "$KIT/.writable" 2>/dev/null; then
-    # a read-only kit: unpack a copy under $OUT
-    RUN="$OUT/kit"
-    mkdir -p "$RUN" && cp -r "$KIT/." "$RUN/"
+  # unpacked outside the kit, which stays as built (read-only, and small enough to carry)
+  RUN="${GNLAB_KIT_RUN:-$OUT/kit}"
+  WANT="$(sed -n 's/.*"node": "\(v[^"]*\)".*/\1/p' "$KIT/KIT.json" 2>/dev/null)"
+  UNXZ="earlier"
+  if [ "$(cat "$RUN/KIT.json" 2>/dev/null)" != "$(cat "$KIT/KIT.json")" ] || [ ! -x "$RUN/bin/node" ] ||
+    [ ! -f "$RUN/node_modules/webgpu/dist/linux-x64/dawn.node" ]; then
+    rm -rf "$RUN"
+    mkdir -p "$RUN/bin"
+    for f in "$KIT"/*; do
+      case "$f" in */node.xz | */KIT.json | */node_modules) ;; *) cp -r "$f" "$RUN/" ;; esac
+    done
+    mkdir -p "$RUN/node_modules/webgpu/dist/linux-x64"
+    cp "$KIT/node_modules/webgpu/index.js" "$KIT/node_modules/webgpu/package.json" "$RUN/node_modules/webgpu/"
+    unxz_to "$KIT/node.xz" "$RUN/bin/node" && chmod +x "$RUN/bin/node" &&
+      unxz_to "$KIT/node_modules/webgpu/dist/linux-x64/dawn.node.xz" "$RUN/node_modules/webgpu/dist/linux-x64/dawn.node" &&
+      cp "$KIT/KIT.json" "$RUN/KIT.json" # last: marks a complete unpacking
   fi
-  WANT="$(sed -n 's/.*"node": "\(v[^"]*\)".*/\1/p' "$RUN/KIT.json" 2>/dev/null)"
-  UNXZ="(already unpacked)"
-  mkdir -p "$RUN/bin"
-  if [ ! -x "$RUN/bin/node" ] || [ "$("$RUN/bin/node" -v 2>/dev/null)" != "$WANT" ]; then
-    rm -f "$RUN/bin/node"
-    unxz_to "$RUN/node.xz" "$RUN/bin/node" && chmod +x "$RUN/bin/node"
-  fi
-  DAWN="$RUN/node_modules/webgpu/dist/linux-x64/dawn.node"
-  [ -f "$DAWN" ] || unxz_to "$DAWN.xz" "$DAWN"
   if ! NODE_V="$("$RUN/bin/node" -v 2>"$OUT/node-error.txt")"; then
     # a system libstdc++ older than node's needs: the kit's, from the machine that built it
     export LD_LIBRARY_PATH="$RUN/lib/fallback${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
@@ -147,7 +151,7 @@ if [ "$MODE" = kit ]; then
   BENCH=(node "$RUN/bench.mjs")
   WEBGPU="$RUN/node_modules/webgpu/index.js"
   if [ -z "$NODE_ERR" ]; then
-    echo "== node: $NODE_V (the kit's, unpacked by $UNXZ in $RUN/bin)"
+    echo "== node: $NODE_V (the kit's, unpacked $UNXZ in $RUN/bin)"
   else
     echo "== node: the kit's node does not start here: $NODE_ERR"
   fi
