@@ -5,6 +5,7 @@
       "sources": [
         "src/native/addon.c",
         "src/native/args.c",
+        "src/native/gd.c",
         "src/native/kernels.c",
         "src/native/routines.c",
         "src/native/threads.c"

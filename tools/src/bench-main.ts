@@ -226,8 +226,14 @@ for (const { name, kernels } of runs) {
         log(`${label} N=${n} M=${m}: failed (${error})`)
         continue
       }
+      const fused =
+        r.gdFusedStepSeconds === null ? "" : `, GD fused ${r.gdFusedStepSeconds.toFixed(4)} s/step`
+      const floor =
+        r.gdFloor === null
+          ? ""
+          : ` (floor ${r.gdFloor.seconds.toFixed(4)} s = GEMM ${r.gdFloor.gemmSeconds.toFixed(4)} + SiLU ${r.gdFloor.siluSeconds.toFixed(4)})`
       log(
-        `${label} N=${n} M=${m}: GN ${r.gnStepSeconds.toFixed(3)} s/step, GD ${r.gdStepSeconds.toFixed(4)} s/step, Gram ${r.gramGflops.toFixed(2)} GFLOP/s, ${r.threads} thread(s), peak RSS ${r.peakRssMiB.toFixed(0)} MiB`
+        `${label} N=${n} M=${m}: GN ${r.gnStepSeconds.toFixed(3)} s/step, GD ${r.gdStepSeconds.toFixed(4)} s/step${fused}${floor}, Gram ${r.gramGflops.toFixed(2)} GFLOP/s, ${r.threads} thread(s), peak RSS ${r.peakRssMiB.toFixed(0)} MiB`
       )
       timings.push(r)
     }
@@ -262,6 +268,10 @@ const comparison = results.flatMap((b) =>
             gdOverNumpy: t.gdStepSeconds / ref.gdStepSeconds,
             gnOverNumpyMin: t.gnStepSecondsMin / ref.gnStepSecondsMin,
             gdOverNumpyMin: t.gdStepSecondsMin / ref.gdStepSecondsMin,
+            gdFusedOverNumpy: t.gdFusedStepSeconds === null ? null : t.gdFusedStepSeconds / ref.gdStepSeconds,
+            gdFusedOverNumpyMin:
+              t.gdFusedStepSecondsMin === null ? null : t.gdFusedStepSecondsMin / ref.gdStepSecondsMin,
+            gdFloorOverNumpy: t.gdFloor === null ? null : t.gdFloor.seconds / ref.gdStepSeconds,
             gramOverNumpyGemm: t.gramGflops / ref.gemmGflops,
             otherCpuFraction: ref.otherCpuFraction
           }

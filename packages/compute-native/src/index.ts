@@ -132,6 +132,25 @@ export interface NativeAddon {
     c: Float64Array,
     y: Float64Array
   ): void
+  /**
+   * One gradient-descent step of f = Φ (ω ∘ v) over blocks of hidden units (src/native/gd.c):
+   * u, v updated in place, the gradient into du, dv, the new outputs into f
+   */
+  gdStep(
+    x: Float64Array,
+    n: number,
+    dim: number,
+    u: Float64Array,
+    v: Float64Array,
+    m: number,
+    omega: Float64Array,
+    metric: Float64Array,
+    z: Float64Array,
+    lr: number,
+    du: Float64Array,
+    dv: Float64Array,
+    f: Float64Array
+  ): void
   /** one more live computation in the process: the per-call thread count adapts */
   acquire(): void
   /** the end of one acquire() of this thread */

@@ -46,8 +46,37 @@ export interface FeatureKernels {
    * training loop does not allocate N × N per step; other backends may return a new array.
    */
   gram(a: Float64Array, b: Float64Array, out?: Float64Array): Float64Array
+  /**
+   * One gradient-descent step in one pass (optional: the native engine has it). For the network
+   * f = Φ (ω ∘ v) with metric g, from z = (f − y)/N at the weights (u, v):
+   *   δv = (ω/g) ∘ Φᵀz,  δu_i = (ω_i v_i/g_i) Σ_a z_a Ψ_ai x̃_a,  u ← u − λ δu,  v ← v − λ δv
+   * (u, v updated in place), the gradient into du and dv, and f' = Φ' (ω ∘ v') at the new weights
+   * into f. Φ and Ψ are evaluated from u, whatever `setHidden` saw last; afterwards the binding's
+   * hidden weights are the new u (its features are recomputed when next needed). The same values
+   * as phiTMul, psiTXMul, setHidden and phiMul up to rounding (1e-15 relative in the tests).
+   */
+  gdStep?(step: GdStep): void
   /** Release what the binding holds (device memory for device backends). Idempotent. */
   dispose(): void
+}
+
+/** The arguments of {@link FeatureKernels.gdStep}. */
+export interface GdStep {
+  /** hidden weights U (M × D), updated in place */
+  readonly u: Float64Array
+  /** output weights v (M), updated in place */
+  readonly v: Float64Array
+  /** the network's ω (M) and metric g (M) */
+  readonly omega: Float64Array
+  readonly metric: Float64Array
+  /** z = ∇_f L = (f − y)/N at the current weights (N) */
+  readonly z: Float64Array
+  /** the learning rate λ */
+  readonly lr: number
+  /** outputs: δu (M × D), δv (M), and the new f (N) */
+  readonly du: Float64Array
+  readonly dv: Float64Array
+  readonly f: Float64Array
 }
 
 /** Static facts about a backend, recorded with every result. */

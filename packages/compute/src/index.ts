@@ -5,6 +5,7 @@ export {
   cpuEngineStatus,
   cpuKernels,
   currentEngine,
+  nativeAddon,
   nativeAvailability,
   useCpuEngine,
   useCpuKernels,

@@ -174,6 +174,20 @@ static napi_value js_silu_matvec(napi_env env, napi_callback_info info) {
   return kernel_silu_matvec(x, n, dim, u, m, c, y) == 0 ? js_undefined(env) : throw_oom(env, "siluMatVec");
 }
 
+/*
+ * gdStep(x, n, dim, u, v, m, omega, metric, z, lr, du, dv, f): one gradient-descent step of the
+ * network f = Φ(ω ∘ v) in one pass over blocks of hidden units (gd.c): u (m × dim) and v (m)
+ * updated in place, the gradient into du and dv, the new outputs into f (n).
+ */
+static napi_value js_gd_step(napi_env env, napi_callback_info info) {
+  int n, dim, m;
+  double lr, *x, *u, *v, *omega, *metric, *z, *du, *dv, *f;
+  ARGS("x:F:n*dim n:i dim:i u:F:m*dim v:F:m m:i omega:F:m metric:F:m z:F:n lr:d du:F:m*dim dv:F:m f:F:n", &x, &n,
+       &dim, &u, &v, &m, &omega, &metric, &z, &lr, &du, &dv, &f);
+  return kernel_gd_step(x, n, dim, u, v, m, omega, metric, z, lr, du, dv, f) == 0 ? js_undefined(env)
+                                                                                   : throw_oom(env, "gdStep");
+}
+
 /* ---- the thread share and facts ----------------------------------------------------------- */
 
 /* Per JS thread (Node environment): the shares it holds, given back when the thread ends. */
@@ -288,6 +302,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   EXPORT("psiXDir", js_psixdir);
   EXPORT("gram", js_gram);
   EXPORT("siluMatVec", js_silu_matvec);
+  EXPORT("gdStep", js_gd_step);
   EXPORT("acquire", js_acquire);
   EXPORT("release", js_release);
   EXPORT("setMaxThreads", js_set_max_threads);

@@ -36,6 +36,18 @@
 extern void openblas_set_num_threads(int);
 extern char *openblas_get_config(void);
 extern char *openblas_get_corename(void);
+/* In place over count entries: z → silu(z), and silu′(z) into psi when not NULL (one exp each). */
+void silu_block(double *phi, double *psi, size_t count);
+
+/* ---- gd.c --------------------------------------------------------------------------------- */
+
+/*
+ * One gradient-descent step over blocks of hidden units (see gd.c); −1 when out of memory.
+ * u (m × dim) and v (m) are updated in place; du, dv receive the gradient; f the new outputs.
+ */
+int kernel_gd_step(const double *x, int n, int dim, double *u, double *v, int m, const double *omega,
+                   const double *metric, const double *z, double lr, double *du, double *dv, double *f);
+
 #endif
 
 /* LAPACK, Fortran interface (column-major, arguments by reference). */
@@ -119,5 +131,17 @@ int kernel_gram(const double *phi, const double *psi, int n, int m, const double
                 const double *k, double *out, double *scratch, double *sq);
 /* y = silu(X̃ Uᵀ) c without keeping the n × m features; −1 when out of memory. */
 int kernel_silu_matvec(const double *x, int n, int dim, const double *u, int m, const double *c, double *y);
+
+/* In place over count entries: z → silu(z), and silu′(z) into psi when not NULL (one exp each). */
+void silu_block(double *phi, double *psi, size_t count);
+
+/* ---- gd.c --------------------------------------------------------------------------------- */
+
+/*
+ * One gradient-descent step over blocks of hidden units (see gd.c); −1 when out of memory.
+ * u (m × dim) and v (m) are updated in place; du, dv receive the gradient; f the new outputs.
+ */
+int kernel_gd_step(const double *x, int n, int dim, double *u, double *v, int m, const double *omega,
+                   const double *metric, const double *z, double lr, double *du, double *dv, double *f);
 
 #endif

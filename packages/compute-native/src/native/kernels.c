@@ -63,7 +63,7 @@ static inline double exp_clamped(double x) {
  * given, s = 1 / (1 + e^−z) (the TypeScript kernel's formulas). Compiled for AVX-512, AVX2 and
  * the baseline, picked at load time by the CPU (the same bits on each).
  */
-__attribute__((target_clones("avx512f", "avx2", "default"))) static void silu_block(double *phi, double *psi,
+__attribute__((target_clones("avx512f", "avx2", "default"))) void silu_block(double *phi, double *psi,
                                                                                      size_t count) {
   if (psi != NULL) {
     for (size_t j = 0; j < count; j++) {

@@ -10,7 +10,7 @@
  * The host linear algebra's functions (`cholesky`, `extremeEigenvalues`, …) use its routines
  * unless given others (a backend's `linalg`); `cpuBackend` binds with it.
  */
-import { loadNative } from "@gnlab/compute-native"
+import { loadNative, type NativeAddon } from "@gnlab/compute-native"
 import { availableParallelism } from "node:os"
 import type { LinalgRoutines } from "../linalg/routines.js"
 import { openCpuEngine, type CpuEngine, type CpuEngineChoice, type CpuEngineName } from "./engine.js"
@@ -87,6 +87,12 @@ export function useCpuThreads(threads: number | undefined): void {
     const env = Number(process.env.GNLAB_THREADS)
     s.addon.setMaxThreads(threads ?? (Number.isInteger(env) && env >= 1 ? env : availableParallelism()))
   }
+}
+
+/** The native addon's functions when it is built (benchmarks measure its routines alone), else undefined. */
+export function nativeAddon(): NativeAddon | undefined {
+  const s = loadNative()
+  return s.available ? s.addon : undefined
 }
 
 /** Whether the native engine can be used here, and if not why (without switching to it). */

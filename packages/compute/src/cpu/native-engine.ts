@@ -11,7 +11,7 @@
  */
 import type { NativeAddon } from "@gnlab/compute-native"
 import { activations, type ActivationId } from "../activations.js"
-import type { FeatureKernels } from "../backend.js"
+import type { FeatureKernels, GdStep } from "../backend.js"
 import type { LinalgRoutines } from "../linalg/routines.js"
 import type { CpuEngine } from "./engine.js"
 import { gramOut } from "./kernels.js"
@@ -79,7 +79,28 @@ function bindNative(
   let sq = new Float64Array(0)
   let live = share
   if (share) native.acquire()
+  // hidden weights set by gdStep whose features are not evaluated yet
+  let pending: Float64Array | undefined
+  const evaluate = (u: Float64Array): void => {
+    pending = undefined
+    const width = u.length / dim
+    if (width !== m) {
+      m = width
+      phi = new Float64Array(n * m)
+      psi = new Float64Array(n * m)
+      scratch = new Float64Array(0)
+    }
+    // Z = X̃ Uᵀ (and SiLU fused) natively; other activations applied here
+    native.features(xt, n, dim, u, m, silu ? 1 : 0, phi, silu ? psi : null)
+    if (!silu)
+      for (let j = 0; j < n * m; j++) {
+        const z = phi[j]
+        phi[j] = act.value(z)
+        psi[j] = act.derivative(z)
+      }
+  }
   const need = (): void => {
+    if (pending !== undefined) evaluate(pending)
     if (m === 0) throw new Error("FeatureKernels: setHidden must be called before evaluating features")
   }
   const binding: FeatureKernels = {
@@ -90,21 +111,7 @@ function bindNative(
       return m
     },
     setHidden(u) {
-      const width = u.length / dim
-      if (width !== m) {
-        m = width
-        phi = new Float64Array(n * m)
-        psi = new Float64Array(n * m)
-        scratch = new Float64Array(0)
-      }
-      // Z = X̃ Uᵀ (and SiLU fused) natively; other activations applied here
-      native.features(xt, n, dim, u, m, silu ? 1 : 0, phi, silu ? psi : null)
-      if (!silu)
-        for (let j = 0; j < n * m; j++) {
-          const z = phi[j]
-          phi[j] = act.value(z)
-          psi[j] = act.derivative(z)
-        }
+      evaluate(u)
     },
     phiMul(c) {
       need()
@@ -139,7 +146,31 @@ function bindNative(
       native.gram(phi, psi, n, m, a, b, inner(), out, scratch, sq)
       return out
     },
+    ...(silu
+      ? {
+          gdStep(step: GdStep) {
+            const width = step.u.length / dim
+            native.gdStep(
+              xt,
+              n,
+              dim,
+              step.u,
+              step.v,
+              width,
+              step.omega,
+              step.metric,
+              step.z,
+              step.lr,
+              step.du,
+              step.dv,
+              step.f
+            )
+            pending = Float64Array.from(step.u)
+          }
+        }
+      : {}),
     dispose() {
+      pending = undefined
       phi = new Float64Array(0)
       psi = new Float64Array(0)
       scratch = new Float64Array(0)
