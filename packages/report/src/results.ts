@@ -3,17 +3,28 @@
  *
  *   pipeline.json  cells.json  events.jsonl  cells/<id>/{cell.json, trajectory.jsonl, summary.json, error.json, checkpoint.json}
  *
- * Read-only and tolerant of a folder being written: whether a cell is done and intact is the
- * runner's rule, `checkDoneCell` of `@gnlab/metrics/cell-files` (its digest matches its files,
- * its summary names it and counts its rows, every row parses); a half-written last trajectory
- * line of a running cell is skipped. A folder that is not a results folder
- * at all fails with `ResultsInvalid`, which names the problem and the fix.
+ * or the folder of one `gnlab train --out DIR` run (cell.json, trajectory.jsonl, summary.json
+ * in DIR itself), read as a pipeline of one cell.
+ *
+ * Read-only and tolerant of a folder being written: where a cell stands is the store's rule
+ * (`@gnlab/store`: the done rule — its digest matches its files, its summary names it and
+ * counts its rows, every row parses — and the lifecycle's one vocabulary); a half-written last
+ * trajectory line of a running cell is skipped. A folder that is not a results folder at all
+ * fails with `ResultsInvalid`, which names the problem and the fix.
  */
 import type { RunSummary, TrajectoryRow } from "@gnlab/metrics"
-import { checkDoneCell } from "@gnlab/metrics/cell-files"
+import {
+  cellFacts,
+  classifyCell,
+  CONFIG_FILE,
+  DEFAULT_RUNNING_MINUTES,
+  nodeFiles,
+  SUMMARY_FILE,
+  type CellStatus
+} from "@gnlab/store"
 import { Data, Effect } from "effect"
 import { existsSync, readFileSync, statSync } from "node:fs"
-import { join } from "node:path"
+import { basename, join, resolve } from "node:path"
 
 /** A results folder the report cannot read: what is wrong and how to fix it (one line). */
 export class ResultsInvalid extends Data.TaggedError("ResultsInvalid")<{
@@ -52,8 +63,15 @@ export interface CellEntry {
   readonly method: string
 }
 
-/** Where a cell stands: done (with its stop reason), or not. */
-export type CellState = "converged" | "maxIter" | "diverged" | "failed" | "partial" | "pending" | "corrupt"
+/**
+ * What the report makes of a cell: done, with its stop reason, or not done — `partial` being
+ * the store's running or interrupted. Where the cell stands in the store's own vocabulary is
+ * `CellResult.status`.
+ */
+export type CellOutcome = "converged" | "maxIter" | "diverged" | "failed" | "partial" | "pending" | "corrupt"
+
+/** @deprecated the report's outcome of a cell: `CellOutcome` (the store's status is `CellStatus`). */
+export type CellState = CellOutcome
 
 /** The summary of a done cell (summary.json: RunSummary plus the store's fields). */
 export type CellSummary = RunSummary & {
@@ -65,7 +83,9 @@ export type CellSummary = RunSummary & {
 /** One cell of the pipeline and what the folder holds for it. */
 export interface CellResult {
   readonly entry: CellEntry
-  readonly state: CellState
+  readonly state: CellOutcome
+  /** where the cell stands in the store (pending, running, interrupted, done, failed, corrupt) */
+  readonly status: CellStatus
   /** resolved config (cell.json), when the cell was started */
   readonly config?: Readonly<Record<string, unknown>>
   readonly summary?: CellSummary
@@ -122,9 +142,14 @@ const isObject = (x: unknown): x is Record<string, unknown> =>
 
 /** Read one cell's folder: done (with its stop reason) or corrupt by the runner's rule, `checkDoneCell`. */
 export function readCell(dir: string, entry: CellEntry): CellResult {
-  const cellDir = join(dir, "cells", entry.id)
-  if (!existsSync(cellDir)) return { entry, state: "pending", rows: [] }
-  const check = checkDoneCell(cellDir, entry.id)
+  return readCellAt(join(dir, "cells", entry.id), entry)
+}
+
+/** Read the cell folder `cellDir` of `entry` (the store's status, its files as far as they go). */
+export function readCellAt(cellDir: string, entry: CellEntry, nowMs: number = Date.now()): CellResult {
+  const facts = cellFacts(nodeFiles, cellDir, entry.id)
+  const { status } = classifyCell(facts, nowMs, DEFAULT_RUNNING_MINUTES)
+  const check = facts.done
   if (check.status === "done") {
     const summary = check.summary as unknown as CellSummary
     const rows = check.rows as unknown as TrajectoryRow[]
@@ -132,6 +157,7 @@ export function readCell(dir: string, entry: CellEntry): CellResult {
     const failure = (summary as { failure?: unknown }).failure
     return {
       entry,
+      status,
       config: check.config,
       state: summary.stopReason,
       summary,
@@ -139,16 +165,14 @@ export function readCell(dir: string, entry: CellEntry): CellResult {
       ...(typeof failure === "string" ? { error: failure } : {})
     }
   }
-  if (check.status === "corrupt") return { entry, state: "corrupt", rows: [] }
-  const config = tryJson(join(cellDir, "cell.json"))
-  const base = { entry, ...(isObject(config) ? { config } : {}) }
+  if (status === "corrupt") return { entry, status, state: "corrupt", rows: [] }
+  if (status === "pending" && !existsSync(cellDir)) return { entry, status, state: "pending", rows: [] }
+  const config = tryJson(join(cellDir, CONFIG_FILE))
+  const base = { entry, status, ...(isObject(config) ? { config } : {}) }
   const trajectory = join(cellDir, "trajectory.jsonl")
-  if (existsSync(join(cellDir, "error.json"))) {
-    const e = tryJson(join(cellDir, "error.json"))
-    const message = isObject(e) && typeof e.message === "string" ? e.message : "error.json unreadable"
-    return { ...base, state: "failed", rows: jsonLines(trajectory) as TrajectoryRow[], error: message }
-  }
-  if (existsSync(join(cellDir, "checkpoint.json")) || existsSync(trajectory))
+  if (status === "failed")
+    return { ...base, state: "failed", rows: jsonLines(trajectory) as TrajectoryRow[], error: facts.error }
+  if (status === "running" || status === "interrupted")
     return { ...base, state: "partial", rows: jsonLines(trajectory) as TrajectoryRow[] }
   return { ...base, state: "pending", rows: [] }
 }
@@ -216,6 +240,7 @@ export const readResults = (dir: string): Effect.Effect<ResultsFolder, ResultsIn
       )
     const runIt =
       "run `gnlab run PIPELINE.json` first (it writes results/<name>), or pass the folder that holds pipeline.json"
+    if (!existsSync(join(dir, "pipeline.json")) && isTrainFolder(dir)) return yield* readTrainFolder(dir)
     if (!existsSync(join(dir, "pipeline.json")))
       return yield* fail("not a gnlab results folder (no pipeline.json)", runIt)
     const pipeline = tryJson(join(dir, "pipeline.json"))
@@ -236,3 +261,36 @@ export const readResults = (dir: string): Effect.Effect<ResultsFolder, ResultsIn
       runs: readRuns(dir)
     }
   })
+
+/** Whether `dir` is the folder of one `gnlab train --out DIR` run (its cell's files in DIR itself). */
+export const isTrainFolder = (dir: string): boolean =>
+  existsSync(join(dir, CONFIG_FILE)) &&
+  (existsSync(join(dir, SUMMARY_FILE)) || existsSync(join(dir, "trajectory.jsonl")))
+
+/**
+ * A `gnlab train --out DIR` folder as a results folder of one cell: the pipeline is named after
+ * the folder, has the run's method, and draws the losses (train and test loss vs iteration).
+ */
+function readTrainFolder(dir: string): Effect.Effect<ResultsFolder, ResultsInvalid> {
+  const config = tryJson(join(dir, CONFIG_FILE))
+  const method = isObject(config) && isObject(config.method) ? config.method.plugin : undefined
+  if (!isObject(config) || typeof config.cellId !== "string" || typeof method !== "string")
+    return Effect.fail(
+      new ResultsInvalid({
+        dir,
+        problem: "cell.json of this gnlab train folder is unreadable or has no cellId and method",
+        fix: "rerun `gnlab train … --out DIR` to rewrite it"
+      })
+    )
+  const seed = typeof config.seed === "number" ? config.seed : 0
+  const label = method.toUpperCase()
+  const entry: CellEntry = { id: config.cellId, label, point: {}, seed, method }
+  const pipeline: PipelineInfo = {
+    name: basename(resolve(dir)),
+    description: "one `gnlab train` run",
+    methods: [{ plugin: method, label }],
+    seeds: [seed],
+    report: { title: `gnlab train: ${basename(resolve(dir))}`, plots: [{ id: "losses", plugin: "curves" }] }
+  }
+  return Effect.succeed({ dir, pipeline, cells: [readCellAt(dir, entry)], runs: [] })
+}

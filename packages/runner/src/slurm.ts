@@ -51,6 +51,10 @@ export interface SlurmOptions {
   readonly yes?: boolean
   /** passed to `gnlab run --max-memory` when set */
   readonly maxMemory?: string
+  /** the tasks' `gnlab run --cache DIR` (absolute; on a filesystem every node sees) when set */
+  readonly cache?: string
+  /** the tasks' `gnlab run --no-cache` */
+  readonly noCache?: boolean
 }
 
 /** Absolute paths the scripts name (nothing in them depends on where sbatch runs). */
@@ -164,6 +168,8 @@ export function arrayScript(pipelineName: string, paths: ScriptPaths, o: SlurmOp
     ...(o.checkpointMinutes !== undefined ? ["--checkpoint-minutes", String(o.checkpointMinutes)] : []),
     ...(o.maxMemory !== undefined ? ["--max-memory", q(o.maxMemory)] : []),
     ...(o.yes === true ? ["--yes"] : []),
+    ...(o.cache !== undefined ? ["--cache", q(o.cache)] : []),
+    ...(o.noCache === true ? ["--no-cache"] : []),
     "--quiet"
   ]
   return [

@@ -4,9 +4,10 @@
  * or ~/.cache/gnlab) and the provenance of this process, recorded in every cell it computes.
  */
 import { gitState, machineInfo, resolveCacheDir, type Provenance } from "@gnlab/store"
-import { Option } from "effect"
+import { Effect, Option } from "effect"
 import { Flag } from "effect/cli"
 import { fileURLToPath } from "node:url"
+import { prepareOutFolder } from "./out-folder.js"
 import { gnlabVersion } from "./version.js"
 
 /** `--cache DIR` */
@@ -27,6 +28,30 @@ export const noCacheFlag = Flag.Boolean("no-cache").pipe(
 /** The cache folder of a command's flags; undefined: no cache. */
 export const cacheDirOf = (cache: Option.Option<string>, noCache: boolean): string | undefined =>
   resolveCacheDir(Option.getOrUndefined(cache), noCache)
+
+/**
+ * The cache folder a command uses, made if missing: `--cache DIR` that cannot be a writable
+ * folder is invalid input (InvalidArgument: one line, exit 2, nothing written); the default
+ * cache that cannot be made (a read-only home) is said once on stderr and the command goes on
+ * without a cache.
+ */
+export const usableCache = (cache: Option.Option<string>, noCache: boolean) =>
+  Effect.gen(function* () {
+    const dir = cacheDirOf(cache, noCache)
+    if (dir === undefined) return undefined
+    if (Option.isSome(cache)) return yield* Effect.as(prepareOutFolder("--cache", dir), dir)
+    return yield* prepareOutFolder("--cache", dir).pipe(
+      Effect.as<string | undefined>(dir),
+      Effect.catchTag("InvalidArgument", (e) =>
+        Effect.sync(() => {
+          process.stderr.write(
+            `gnlab: no cache (${e.problem}): cells are neither taken from nor put into it\n`
+          )
+          return undefined
+        })
+      )
+    )
+  })
 
 let cached: Omit<Provenance, "backend" | "kernels"> | undefined
 

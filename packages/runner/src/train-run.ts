@@ -15,6 +15,7 @@ import { runCell, type CellSummary } from "./cell.js"
 import { claimCell, FolderBusy } from "./locks.js"
 import { prepareOutFolder } from "./out-folder.js"
 import { datasetPlugin, registry } from "./plugins.js"
+import { runProvenance } from "./store-options.js"
 import type { TrainConfig } from "./train-config.js"
 
 /** What a run produces: its summary (summary.json) and every recorded row. */
@@ -149,6 +150,7 @@ export const runTraining = Effect.fnUntraced(function* (
     dataset,
     dir,
     checkpointSeconds: 300,
+    provenance: runProvenance(),
     extraSummary: { trainConfig: { ...cfg, dataFile: cfg.dataFile ?? null, initFile: cfg.initFile ?? null } },
     onRow: hooks.onRow,
     onProgress: (p) =>

@@ -1,7 +1,11 @@
 /** Resource safety of a run: the feature kernels are released on success, failure and interruption. */
 import { assert, describe, it } from "@effect/vitest"
 import { Compute, cpuBackend, type ComputeBackend } from "@gnlab/compute"
+import { readResults } from "@gnlab/report"
 import { Effect, Exit, Fiber, Layer } from "effect"
+import { mkdtempSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { resolveTrainConfig } from "../src/train-config.js"
 import { runTraining } from "../src/train-run.js"
 
@@ -90,6 +94,30 @@ describe("runTraining releases the feature kernels", () => {
       assert.strictEqual(counts.disposed, 0)
       yield* Fiber.interrupt(fiber)
       assert.deepStrictEqual(counts, { bound: 1, disposed: 1 })
+    })
+  )
+})
+
+describe("a gnlab train --out folder", () => {
+  it.live("records its provenance and reads as a results folder of one cell (gnlab report)", () =>
+    Effect.gen(function* () {
+      const out = join(mkdtempSync(join(tmpdir(), "gnlab-train-out-")), "run")
+      const r = yield* runTraining(flags("gn", 5), {}, {}, out).pipe(
+        Effect.scoped,
+        Effect.provide(Layer.succeed(Compute, cpuBackend))
+      )
+      assert.strictEqual(r.summary.provenance?.backend, "cpu")
+      assert.strictEqual(typeof r.summary.provenance?.machine.cores, "number")
+      const folder = yield* readResults(out)
+      assert.strictEqual(folder.pipeline.name, "run")
+      assert.deepStrictEqual(
+        folder.pipeline.report?.plots?.map((p) => p.plugin),
+        ["curves"]
+      )
+      assert.strictEqual(folder.cells.length, 1)
+      assert.strictEqual(folder.cells[0].status, "done")
+      assert.strictEqual(folder.cells[0].state, r.summary.stopReason)
+      assert.strictEqual(folder.cells[0].rows.length, r.rows.length)
     })
   )
 })

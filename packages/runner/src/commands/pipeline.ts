@@ -11,7 +11,7 @@ import { availableParallelism } from "node:os"
 import { InvalidArgument } from "../errors.js"
 import { describeHolder } from "../locks.js"
 import { ResultStore } from "@gnlab/store"
-import { cacheDirOf, cacheFlag, noCacheFlag, runProvenance } from "../store-options.js"
+import { cacheFlag, noCacheFlag, runProvenance, usableCache } from "../store-options.js"
 import { makeProgress } from "../progress.js"
 import { prepareOutFolder } from "../out-folder.js"
 import { writeReportFor } from "./report.js"
@@ -204,8 +204,7 @@ export const run = Command.make(
         })
       const results = Option.getOrElse(f.out, () => defaultResults(pipeline))
       yield* prepareOutFolder("--out", results)
-      const cache = cacheDirOf(f.cache, f.noCache)
-      if (cache !== undefined) yield* prepareOutFolder("--cache", cache)
+      const cache = yield* usableCache(f.cache, f.noCache)
       const outcome = yield* runPipeline(
         pipeline,
         cells,

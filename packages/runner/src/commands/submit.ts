@@ -113,6 +113,17 @@ export const submit = Command.make(
       Flag.String("max-memory").pipe(
         Flag.withDescription("memory a cell may use, e.g. 16G (default: this machine's memory)")
       )
+    ),
+    cache: Flag.optional(
+      Flag.String("cache").pipe(
+        Flag.withDescription(
+          "the tasks' cache of done cells, on a filesystem every node sees (default: each task's own, $GNLAB_CACHE or ~/.cache/gnlab)"
+        )
+      )
+    ),
+    noCache: Flag.Boolean("no-cache").pipe(
+      Flag.withDescription("the tasks neither take cells from the cache nor put cells into it"),
+      Flag.withDefault(false)
     )
   },
   (f) =>
@@ -142,7 +153,9 @@ export const submit = Command.make(
         requeue: f.requeue,
         checkpointMinutes: Option.getOrUndefined(f.checkpointMinutes),
         yes: cells.length > largeSweepCells,
-        maxMemory: Option.getOrUndefined(f.maxMemory)
+        maxMemory: Option.getOrUndefined(f.maxMemory),
+        cache: Option.isSome(f.cache) && !f.noCache ? resolve(f.cache.value) : undefined,
+        noCache: f.noCache
       }
       const results = resolve(Option.getOrElse(f.out, () => defaultResults(pipeline)))
       const paths: ScriptPaths = {
