@@ -10,7 +10,14 @@ import { readFileSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
-import { buildFigures, compileSpec, readResults, type Figure, type PlotDeclaration } from "../src/index.js"
+import {
+  buildFigures,
+  compileSpec,
+  interactiveSpec,
+  readResults,
+  type Figure,
+  type PlotDeclaration
+} from "../src/index.js"
 import { paretoFrontier } from "../src/plots/frontier.js"
 import { writeFixture, type FixtureCell } from "./fixture.js"
 
@@ -294,6 +301,12 @@ describe("the frontier figure", () => {
         ok ? [] : validate.errors!.slice(0, 3).map((e) => `${f.id}: ${e.instancePath} ${e.message}`)
       ).toEqual([])
       expect(compileSpec(f.spec!).warnings).toEqual([])
+      // and the page's interactive version (legend toggling, zoom, tooltips)
+      const live = interactiveSpec(f.spec!)
+      expect(validate(live) ? [] : validate.errors!.slice(0, 3).map((e) => `${f.id}: ${e.message}`)).toEqual(
+        []
+      )
+      expect(compileSpec(live).warnings).toEqual([])
     }
   })
 })
