@@ -19,7 +19,7 @@
 #   bash tools/device/build-kit.sh --if-stale   # does nothing when KIT.json's input hash matches
 #
 # The input hash covers this node binary, dawn.node, every file of packages/*/src, tools/src and
-# tools/device, and package-lock.json, so a kit reused by --if-stale is never older than its
+# tools/device/*.sh, and package-lock.json, so a kit reused by --if-stale is never older than its
 # inputs. GNLAB_KIT_XZ sets xz's preset (default 1: 17 s for node's 99 MB on a loaded core,
 # 28 MB; preset 6 saves 4 MB and takes 2.5 min). The build fails when the kit exceeds 60 MB.
 set -euo pipefail
@@ -42,7 +42,7 @@ inputs_hash() {
     echo "xz=$xzlevel node=$("$node_bin" -v)"
     sha256sum "$node_bin" "$webgpu/dist/linux-x64/dawn.node" "$webgpu/index.js" "$webgpu/package.json"
     cd "$root"
-    git ls-files -co --exclude-standard -- 'packages/*/src' tools/src tools/device package-lock.json |
+    git ls-files -co --exclude-standard -- 'packages/*/src' tools/src 'tools/device/*.sh' package-lock.json |
       LC_ALL=C sort | while IFS= read -r f; do [ -f "$f" ] && sha256sum "$f"; done
   } | sha256sum | cut -d' ' -f1
 }

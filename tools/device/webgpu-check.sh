@@ -17,8 +17,9 @@
 # no adapter the script says which part is missing: the driver, the loader, the ICD file or
 # the library it names. GNLAB_DAWN_FLAGS (comma-separated Dawn options, e.g.
 # "adapter=NVIDIA H200") is passed on. The kit is unpacked (node, dawn.node: 3 s) into
-# GNLAB_KIT_RUN (default $OUT/kit), never into itself. GNLAB_CHECK_UNPACK_ONLY=1 unpacks and
-# stops; GNLAB_CHECK_ADAPTER_ONLY=1 stops after the facts, the adapter and the diagnosis (~10 s).
+# GNLAB_KIT_RUN (default ${TMPDIR:-/tmp}/gnlab-gpu-kit-run.<uid>), never into itself.
+# GNLAB_CHECK_UNPACK_ONLY=1 unpacks and stops; GNLAB_CHECK_ADAPTER_ONLY=1 stops after the
+# facts, the adapter and the diagnosis (~10 s). Instructions: tools/device/README.md.
 set -u
 HERE="$(cd "$(dirname "$0")" && pwd)"
 OUT="${OUT:-$(mktemp -d)}"
@@ -120,7 +121,8 @@ with lzma.open(sys.argv[1]) as i, open(sys.argv[2], "wb") as o: shutil.copyfileo
 NODE_ERR=""
 if [ "$MODE" = kit ]; then
   # unpacked outside the kit, which stays as built (read-only, and small enough to carry)
-  RUN="${GNLAB_KIT_RUN:-$OUT/kit}"
+  # (not under $OUT: the device tool brings $OUT back, and node alone is 99 MB)
+  RUN="${GNLAB_KIT_RUN:-${TMPDIR:-/tmp}/gnlab-gpu-kit-run.$(id -u)}"
   WANT="$(sed -n 's/.*"node": "\(v[^"]*\)".*/\1/p' "$KIT/KIT.json" 2>/dev/null)"
   UNXZ="earlier"
   if [ "$(cat "$RUN/KIT.json" 2>/dev/null)" != "$(cat "$KIT/KIT.json")" ] || [ ! -x "$RUN/bin/node" ] ||
@@ -349,6 +351,10 @@ if [ -z "$ADAPTER" ]; then
   echo "== diagnosis: $DIAG"
 else
   echo "== WebGPU adapter: $ADAPTER"
+  if [ "$HAVE_DRIVER" = 1 ] && ! printf '%s' "$ADAPTER" | grep -qi nvidia; then
+    DIAG="Dawn's adapter ($ADAPTER) is not the NVIDIA GPU: the numbers below are not the GPU's (VK_DRIVER_FILES=${VK_DRIVER_FILES:-unset})"
+    echo "== diagnosis: $DIAG"
+  fi
 fi
 
 # --- gnlab (skipped with GNLAB_CHECK_ADAPTER_ONLY=1: the facts and the diagnosis in ~10 s) -------

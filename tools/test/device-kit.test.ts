@@ -118,12 +118,12 @@ describe.skipIf(process.platform !== "linux" || process.arch !== "x64" || missin
     })
 
     it.skipIf(!has("python3"))("unpacks node with python3 where there is no xz", () => {
-      // unpacked afresh under OUT/kit
       const r = spawnSync("bash", [join(kit, "webgpu-check.sh")], {
         env: {
           PATH: binWithout(join(dir, "bin-no-xz"), [...NODE, "xz", "unxz", "xzcat"]),
           HOME: dir,
           OUT: join(dir, "out2"),
+          GNLAB_KIT_RUN: join(dir, "run-py"),
           GNLAB_CHECK_UNPACK_ONLY: "1"
         },
         encoding: "utf8",
