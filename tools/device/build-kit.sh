@@ -2,12 +2,13 @@
 # Builds the GPU-check kit: a folder that runs tools/device/webgpu-check.sh on a machine with
 # nothing but a shell, the GPU driver and xz or python3 (no node, no npm registry, no internet):
 #
-#   tools/device/dist/gnlab-gpu-kit/      ~45 MB, the folder to carry (under the 64 MiB carry limit)
+#   tools/device/dist/gnlab-gpu-kit/      ~38 MB, the folder to carry (under the 64 MiB carry limit)
 #     webgpu-check.sh                     the check (a copy of tools/device/webgpu-check.sh)
 #     node.xz                             this machine's `node` binary, xz-compressed (unpacked
 #                                         by the check with xz, else python3's lzma module)
-#     gnlab.mjs bench.mjs host.js worker.js   gnlab, the benchmark, the tfjs worker and the CPU
-#                                         backend's worker thread, bundled by esbuild (tfjs inside)
+#     gnlab.mjs.xz bench.mjs.xz host.js.xz worker.js.xz   gnlab, the benchmark, the tfjs worker
+#                                         and the CPU backend's worker thread, bundled by esbuild
+#                                         (tfjs inside), compressed too
 #     node_modules/webgpu/                Dawn's binding (dist/linux-x64/dawn.node.xz, unpacked too)
 #     lib/libvulkan.so.1                  the Vulkan loader (Debian's libvulkan1, or this machine's)
 #     lib/fallback/                       libstdc++ and libgcc_s, used only when the system's are
@@ -78,6 +79,8 @@ bundle "$root/tools/src/bench-main.ts" "$kit/bench.mjs"
 # for host.js and worker.js beside itself (without worker.js each pool waits 60 s, then runs alone)
 bundle "$root/packages/compute-tfjs/src/worker/host.ts" "$kit/host.js"
 bundle "$root/packages/compute/src/cpu/worker.ts" "$kit/worker.js"
+# 14 MB of JavaScript: 2.6 MB compressed (the kit travels with a 64 MiB limit on everything)
+xz "-$xzlevel" -T1 "$kit/gnlab.mjs" "$kit/bench.mjs" "$kit/host.js" "$kit/worker.js"
 echo '{ "type": "module", "private": true }' >"$kit/package.json"
 cp "$webgpu/package.json" "$webgpu/index.js" "$kit/node_modules/webgpu/"
 xz "-$xzlevel" -T1 -c "$webgpu/dist/linux-x64/dawn.node" >"$kit/node_modules/webgpu/dist/linux-x64/dawn.node.xz"

@@ -4,16 +4,17 @@
 #   bash tools/device/dist/gnlab-gpu-kit/webgpu-check.sh   # the kit: needs no node, no registry
 #   bash tools/device/webgpu-check.sh                      # a checkout: node_modules, else the kit
 #
-# Writes everything under "$OUT" (a temporary folder if unset): webgpu-check.log (all output),
-# nvidia-smi.txt, vulkan.txt, adapter.json, backends.json, bench-1000x2000.json, agree-*.json and
-# summary.json (printed last; its "diagnosis" says why tfjs:webgpu did not run, null when it did).
+# Writes three files in "$OUT" (a temporary folder if unset): webgpu-check.log (all output, as it
+# goes), summary.json (printed last; its "diagnosis" says why tfjs:webgpu did not run, null when
+# it did) and files.tar: nvidia-smi.txt, vulkan.txt, adapter.json, vk-loader-debug.txt,
+# backends.json, bench-1000x2000.json, agree-*.json.
 #
 # The kit (tools/device/build-kit.sh) carries its own node (node.xz, unpacked with xz or
 # python3's lzma module), the bundled gnlab and benchmark, Dawn's binding and the Vulkan loader;
 # from a checkout the script uses node_modules when they work and otherwise runs the kit's copy
 # of itself (GNLAB_KIT=1 forces the kit). The NVIDIA Vulkan driver comes with the NVIDIA driver:
 # its ICD file (nvidia_icd.json) is looked for where drivers and the container toolkit put it,
-# written under $OUT when only the library (libGLX_nvidia.so.0) is there, and when Dawn finds
+# written for the run when only the library (libGLX_nvidia.so.0) is there, and when Dawn finds
 # no adapter the script says which part is missing: the driver, the loader, the ICD file or
 # the library it names. GNLAB_DAWN_FLAGS (comma-separated Dawn options, e.g.
 # "adapter=NVIDIA H200") is passed on. The kit is unpacked (node, dawn.node: 3 s) into
@@ -51,7 +52,13 @@ else
 fi
 
 exec > >(tee -a "$OUT/webgpu-check.log") 2>&1
-export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$OUT}" # Mesa's Vulkan drivers complain without it
+# $OUT gets three files: the log (as it is written), summary.json and files.tar, every other file
+# of the check (the device tool brings back 8 files at most); they are written in $WORK
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/gnlab-webgpu-check.XXXXXX")"
+pack() {
+  if tar -cf "$OUT/files.tar" -C "$WORK" . 2>/dev/null; then rm -rf "$WORK"; else echo "== could not write $OUT/files.tar (the files are in $WORK)"; fi
+}
+export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$WORK}" # Mesa's Vulkan drivers complain without it
 
 BUDGET=450 # seconds for all steps; the slowest steps get what is left
 START=$SECONDS
@@ -90,8 +97,8 @@ if [ -r /proc/driver/nvidia/version ]; then
   [ -z "$DRIVER" ] && DRIVER="$(grep -oE '[0-9]{3}\.[0-9]+(\.[0-9]+)?' /proc/driver/nvidia/version | head -1)"
 fi
 if command -v nvidia-smi >/dev/null; then
-  step "nvidia-smi" 30 nvidia-smi | tee "$OUT/nvidia-smi.txt"
-  nvidia-smi --query-gpu=name,driver_version,memory.total,compute_cap --format=csv 2>/dev/null | tee -a "$OUT/nvidia-smi.txt"
+  step "nvidia-smi" 30 nvidia-smi | tee "$WORK/nvidia-smi.txt"
+  nvidia-smi --query-gpu=name,driver_version,memory.total,compute_cap --format=csv 2>/dev/null | tee -a "$WORK/nvidia-smi.txt"
   [ -z "$DRIVER" ] && DRIVER="$(nvidia-smi --query-gpu=driver_version --format=csv,noheader 2>/dev/null | grep -oE '[0-9]{3}\.[0-9]+(\.[0-9]+)?' | head -1)"
 else
   echo "== nvidia-smi: not on PATH"
@@ -130,21 +137,24 @@ if [ "$MODE" = kit ]; then
     rm -rf "$RUN"
     mkdir -p "$RUN/bin"
     for f in "$KIT"/*; do
-      case "$f" in */node.xz | */KIT.json | */node_modules) ;; *) cp -r "$f" "$RUN/" ;; esac
+      case "$f" in *.xz | */KIT.json | */node_modules) ;; *) cp -r "$f" "$RUN/" ;; esac
     done
     mkdir -p "$RUN/node_modules/webgpu/dist/linux-x64"
     cp "$KIT/node_modules/webgpu/index.js" "$KIT/node_modules/webgpu/package.json" "$RUN/node_modules/webgpu/"
-    unxz_to "$KIT/node.xz" "$RUN/bin/node" && chmod +x "$RUN/bin/node" &&
-      unxz_to "$KIT/node_modules/webgpu/dist/linux-x64/dawn.node.xz" "$RUN/node_modules/webgpu/dist/linux-x64/dawn.node" &&
-      cp "$KIT/KIT.json" "$RUN/KIT.json" # last: marks a complete unpacking
+    ok=1
+    unxz_to "$KIT/node.xz" "$RUN/bin/node" && chmod +x "$RUN/bin/node" || ok=0
+    for f in gnlab.mjs bench.mjs host.js worker.js node_modules/webgpu/dist/linux-x64/dawn.node; do
+      unxz_to "$KIT/$f.xz" "$RUN/$f" || ok=0
+    done
+    [ "$ok" = 1 ] && cp "$KIT/KIT.json" "$RUN/KIT.json" # last: marks a complete unpacking
   fi
-  if ! NODE_V="$("$RUN/bin/node" -v 2>"$OUT/node-error.txt")"; then
+  if ! NODE_V="$("$RUN/bin/node" -v 2>"$WORK/node-error.txt")"; then
     # a system libstdc++ older than node's needs: the kit's, from the machine that built it
     export LD_LIBRARY_PATH="$RUN/lib/fallback${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-    if NODE_V="$("$RUN/bin/node" -v 2>>"$OUT/node-error.txt")"; then
+    if NODE_V="$("$RUN/bin/node" -v 2>>"$WORK/node-error.txt")"; then
       echo "== node needs the kit's libstdc++ (lib/fallback): the system's is too old"
     else
-      NODE_ERR="$(head -c 600 "$OUT/node-error.txt")"
+      NODE_ERR="$(head -c 600 "$WORK/node-error.txt")"
     fi
   fi
   export PATH="$RUN/bin:$PATH"
@@ -165,6 +175,7 @@ else
   WEBGPU="$ROOT/node_modules/webgpu/index.js"
 fi
 if [ "${GNLAB_CHECK_UNPACK_ONLY:-0}" = 1 ]; then
+  rm -rf "$WORK"
   [ -z "$NODE_ERR" ]
   exit
 fi
@@ -172,6 +183,7 @@ if [ -n "$NODE_ERR" ]; then
   DIAG="the kit's node ($WANT) does not start on this machine (glibc ${GLIBC:-unknown}; node needs glibc >= 2.28): $NODE_ERR"
   echo "== diagnosis: $DIAG"
   printf '{"mode":"%s","node":null,"driver":%s,"diagnosis":%s}\n' "$MODE" "$(jstr "$DRIVER")" "$(jstr "$DIAG")" | tee "$OUT/summary.json"
+  pack
   exit 1
 fi
 
@@ -263,15 +275,19 @@ fi
       # no ICD file, one the loader does not look at, or one naming a library the dynamic
       # linker cannot find: write one that names the library by its path
       if [ -n "$NV_ICD" ]; then
-        sed "s|\"library_path\" *: *\"[^\"]*\"|\"library_path\": \"$NV_LIB\"|" "$NV_ICD" >"$OUT/nvidia_icd.json"
+        sed "s|\"library_path\" *: *\"[^\"]*\"|\"library_path\": \"$NV_LIB\"|" "$NV_ICD" >"$WORK/nvidia_icd.json"
       else
-        printf '{"file_format_version":"1.0.1","ICD":{"library_path":"%s","api_version":"1.3.0"}}\n' "$NV_LIB" >"$OUT/nvidia_icd.json"
+        printf '{"file_format_version":"1.0.1","ICD":{"library_path":"%s","api_version":"1.3.0"}}\n' "$NV_LIB" >"$WORK/nvidia_icd.json"
       fi
-      echo "== wrote $OUT/nvidia_icd.json for $NV_LIB"
-      NV_ICD_USED="$OUT/nvidia_icd.json"
+      echo "== wrote $WORK/nvidia_icd.json for $NV_LIB"
+      NV_ICD_USED="$WORK/nvidia_icd.json"
     fi
     # only the NVIDIA driver: Dawn's adapter should be the GPU, not a CPU Vulkan (lavapipe)
     export VK_ICD_FILENAMES="$NV_ICD_USED" VK_DRIVER_FILES="$NV_ICD_USED"
+  fi
+  if [ -z "$NV_LIB" ] && [ -n "$NV_ICD" ]; then
+    # the library was not found here: let the loader try the ICD file as it is
+    export VK_ICD_FILENAMES="$NV_ICD" VK_DRIVER_FILES="$NV_ICD"
   fi
   echo "== NVIDIA Vulkan driver library: ${NV_LIB:-none} (ICD file ${NV_ICD:-none})"
   echo "== NVIDIA driver libraries:"
@@ -291,11 +307,11 @@ fi
     echo "== dlopen $NV_LIB: $NV_LIB_LOAD"
   fi
   command -v vulkaninfo >/dev/null && step "vulkaninfo --summary" 20 vulkaninfo --summary
-} >"$OUT/vulkan.txt" 2>&1
-cat "$OUT/vulkan.txt"
+} >"$WORK/vulkan.txt" 2>&1
+cat "$WORK/vulkan.txt"
 
 # --- the WebGPU adapter, as Dawn sees it ------------------------------------------------------
-cat >"$OUT/adapter.mjs" <<'JS'
+cat >"$WORK/adapter.mjs" <<'JS'
 const out = {}
 let webgpu
 try { webgpu = await import(process.argv[2]) } catch (e) { out.error = `dawn.node does not load: ${e.message.split("\n")[0]}` }
@@ -316,18 +332,18 @@ if (webgpu) {
 console.log(JSON.stringify(out, null, 2))
 process.exit(0)
 JS
-step "WebGPU adapter (Dawn)" 60 node "$OUT/adapter.mjs" "$WEBGPU" | tee "$OUT/adapter.json"
-ADAPTER="$(node -e 'try { const a = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); const h = a["high-performance"]; console.log(h ? [h.vendor, h.architecture, h.description].filter(Boolean).join(" ") || "yes" : "") } catch { console.log("") }' "$OUT/adapter.json")"
-DAWN_ERR="$(node -e 'try { console.log(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).error ?? "") } catch { console.log("the adapter probe printed no JSON") }' "$OUT/adapter.json")"
+step "WebGPU adapter (Dawn)" 60 node "$WORK/adapter.mjs" "$WEBGPU" | tee "$WORK/adapter.json"
+ADAPTER="$(node -e 'try { const a = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); const h = a["high-performance"]; console.log(h ? [h.vendor, h.architecture, h.description].filter(Boolean).join(" ") || "yes" : "") } catch { console.log("") }' "$WORK/adapter.json")"
+DAWN_ERR="$(node -e 'try { console.log(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).error ?? "") } catch { console.log("the adapter probe printed no JSON") }' "$WORK/adapter.json")"
 
 DIAG=""
 if [ -z "$ADAPTER" ]; then
   echo "== WebGPU adapter: none: Dawn found no adapter${DAWN_ERR:+ ($DAWN_ERR)}"
   if [ -n "$LOADER" ]; then
     # the loader's own account of the drivers it tried
-    VK_LOADER_DEBUG=error,warn,driver timeout 60 node "$OUT/adapter.mjs" "$WEBGPU" >"$OUT/vk-loader-debug.txt" 2>&1
+    VK_LOADER_DEBUG=error,warn,driver timeout 60 node "$WORK/adapter.mjs" "$WEBGPU" >"$WORK/vk-loader-debug.txt" 2>&1
     echo "== Vulkan loader messages (VK_LOADER_DEBUG=error,warn,driver; all in vk-loader-debug.txt):"
-    grep -E 'ERROR|Found|Loading|Searching|nvidia|NVIDIA' "$OUT/vk-loader-debug.txt" | awk '!seen[$0]++' | head -20
+    grep -E 'ERROR|Found|Loading|Searching|nvidia|NVIDIA' "$WORK/vk-loader-debug.txt" | awk '!seen[$0]++' | head -20
   fi
   GRAPHICS="in a container, the NVIDIA container toolkit mounts the Vulkan driver (nvidia_icd.json, libGLX_nvidia.so.0, libnvidia-glcore, libnvidia-glvkspirv) only with the graphics capability: NVIDIA_DRIVER_CAPABILITIES=all or compute,utility,graphics (here: ${NVIDIA_DRIVER_CAPABILITIES-unset})"
   if [[ "$DAWN_ERR" == "dawn.node does not load"* ]]; then
@@ -345,7 +361,7 @@ if [ -z "$ADAPTER" ]; then
     DIAG="the NVIDIA Vulkan driver library $NV_LIB does not load: $NV_LIB_LOAD (a missing libnvidia-glcore.so.${DRIVER:-<version>} or a user-space driver that does not match the kernel module ${DRIVER:-})"
   else
     DIAG="loader ($LOADER), ICD file (${VK_DRIVER_FILES:-$NV_ICD}) and driver library ($NV_LIB) are all here, yet Vulkan reports no NVIDIA device: see vk-loader-debug.txt (device nodes: ${DEVNODES:-none})"
-    VKERR="$(grep -m1 'ERROR' "$OUT/vk-loader-debug.txt" 2>/dev/null | sed 's/^[A-Z |]*: *//')"
+    VKERR="$(grep -m1 'ERROR' "$WORK/vk-loader-debug.txt" 2>/dev/null | sed 's/^[A-Z |]*: *//')"
     [ -n "$VKERR" ] && DIAG="$DIAG; the loader says: $VKERR"
   fi
   echo "== diagnosis: $DIAG"
@@ -360,29 +376,29 @@ fi
 # --- gnlab (skipped with GNLAB_CHECK_ADAPTER_ONLY=1: the facts and the diagnosis in ~10 s) -------
 if [ "${GNLAB_CHECK_ADAPTER_ONLY:-0}" != 1 ]; then
   step "gnlab backends" 90 "${GNLAB[@]}" backends
-  step "gnlab backends --json" 90 "${GNLAB[@]}" backends --json >"$OUT/backends.json"
-  WEBGPU_OK=$(node -e 'try { const b = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); console.log(b.backends.some((x) => x.backend === "tfjs:webgpu" && x.available)) } catch { console.log(false) }' "$OUT/backends.json")
+  step "gnlab backends --json" 90 "${GNLAB[@]}" backends --json >"$WORK/backends.json"
+  WEBGPU_OK=$(node -e 'try { const b = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); console.log(b.backends.some((x) => x.backend === "tfjs:webgpu" && x.available)) } catch { console.log(false) }' "$WORK/backends.json")
   echo "== tfjs:webgpu available: $WEBGPU_OK"
   if [ "$WEBGPU_OK" != true ] && [ -z "$DIAG" ]; then
-    DIAG="Dawn has an adapter ($ADAPTER) but tfjs:webgpu is not available: $(node -e 'try { const b = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).backends.find((x) => x.backend === "tfjs:webgpu"); console.log(b?.why ?? b?.reason ?? JSON.stringify(b)) } catch (e) { console.log("gnlab backends failed") }' "$OUT/backends.json")"
+    DIAG="Dawn has an adapter ($ADAPTER) but tfjs:webgpu is not available: $(node -e 'try { const b = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).backends.find((x) => x.backend === "tfjs:webgpu"); console.log(b?.why ?? b?.reason ?? JSON.stringify(b)) } catch (e) { console.log("gnlab backends failed") }' "$WORK/backends.json")"
     echo "== diagnosis: $DIAG"
   fi
 
   if [ "$WEBGPU_OK" = true ]; then
     # one GN and one GD step (after two warm-up steps) at N = 1000, M = 2000, on the GPU and the CPU
     step "bench 1000x2000 tfjs:webgpu vs cpu" 200 "${BENCH[@]}" --backends tfjs:webgpu,cpu --sizes 1000x2000 --reps 1 \
-      >"$OUT/bench-1000x2000.json"
+      >"$WORK/bench-1000x2000.json"
     # the same seed on both backends: GN 50 and GD 500 updates (compute-tfjs agreement sizes)
     for m in "gn 50" "gd 500"; do
       set -- $m
       for b in tfjs:webgpu cpu; do
         step "train $1 $2 on $b" 60 "${GNLAB[@]}" train --backend "$b" --method "$1" --max-iter "$2" --tol 0 \
-          --n-train 100 --width 500 --n-test 1000 --seed 1 --eps0 1e-7 --quiet --json >"$OUT/agree-$1-${b/:/-}.json"
+          --n-train 100 --width 500 --n-test 1000 --seed 1 --eps0 1e-7 --quiet --json >"$WORK/agree-$1-${b/:/-}.json"
       done
     done
     if (($(left) > 150)); then
       step "bench 2000x5000 tfjs:webgpu" 140 "${BENCH[@]}" --backends tfjs:webgpu --sizes 2000x5000 --reps 1 \
-        >"$OUT/bench-2000x5000.json"
+        >"$WORK/bench-2000x5000.json"
     fi
   fi
 fi
@@ -390,7 +406,7 @@ fi
 # --- summary ---------------------------------------------------------------------------------
 export GNLAB_DIAG="$DIAG" GNLAB_NODE="$NODE_V" GNLAB_DRIVER="$DRIVER" GNLAB_LOADER="$LOADER" GNLAB_LOADER_FROM="$LOADER_FROM" \
   GNLAB_NV_ICD="$NV_ICD" GNLAB_NV_LIB="$NV_LIB" GNLAB_NV_LIB_LOAD="$NV_LIB_LOAD" GNLAB_GLIBC="$GLIBC"
-node - "$OUT" "$MODE" <<'JS' | tee "$OUT/summary.json"
+node - "$WORK" "$MODE" <<'JS' | tee "$OUT/summary.json"
 const fs = require("fs"), path = require("path")
 const [out, mode] = process.argv.slice(2)
 const env = (k) => process.env[k] || null
@@ -414,4 +430,5 @@ console.log(JSON.stringify({ mode, node: env("GNLAB_NODE"), glibc: env("GNLAB_GL
   tfjs: backends?.tfjs ?? null, bench1000x2000: pick(read("bench-1000x2000.json")),
   bench2000x5000: pick(read("bench-2000x5000.json")), agree }, null, 2))
 JS
-echo "== done in $((SECONDS - START)) s; files in $OUT"
+pack
+echo "== done in $((SECONDS - START)) s; in $OUT: webgpu-check.log, summary.json, files.tar (the other files)"

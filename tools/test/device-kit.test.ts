@@ -84,7 +84,14 @@ describe.skipIf(process.platform !== "linux" || process.arch !== "x64" || missin
       const meta = JSON.parse(readFileSync(join(kit, "KIT.json"), "utf8"))
       expect(meta.node).toBe(process.version)
       expect(meta.bytes).toBeLessThan(60_000_000)
-      for (const f of ["node.xz", "gnlab.mjs", "bench.mjs", "host.js", "worker.js", "webgpu-check.sh"])
+      for (const f of [
+        "node.xz",
+        "gnlab.mjs.xz",
+        "bench.mjs.xz",
+        "host.js.xz",
+        "worker.js.xz",
+        "webgpu-check.sh"
+      ])
         expect(existsSync(join(kit, f))).toBe(true)
       expect(existsSync(join(kit, "node_modules/webgpu/dist/linux-x64/dawn.node.xz"))).toBe(true)
     })
@@ -107,6 +114,11 @@ describe.skipIf(process.platform !== "linux" || process.arch !== "x64" || missin
       expect(log).toContain("Dawn found no adapter")
       // gnlab itself ran from the bundle and agrees
       expect(log).toMatch(/tfjs:webgpu +unavailable/)
+      // three files come back (the device tool brings back 8 at most), the others in files.tar
+      expect(readdirSync(out).sort()).toEqual(["files.tar", "summary.json", "webgpu-check.log"])
+      expect(execFileSync("tar", ["-tf", join(out, "files.tar")], { encoding: "utf8" })).toMatch(
+        /adapter\.json[\s\S]*backends\.json|backends\.json[\s\S]*adapter\.json/
+      )
       const summary = JSON.parse(readFileSync(join(out, "summary.json"), "utf8"))
       expect(summary.mode).toBe("kit")
       expect(summary.node).toBe(process.version)
