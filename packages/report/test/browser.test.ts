@@ -5,8 +5,8 @@
  * is opened from file:// with the network off, and checked as a reader would use it:
  * it loads without console errors or warnings, every figure is drawn with one line and one
  * end mark per cell and quantity (curves) or one mark per seed and mean (final), hovering the
- * end of a run shows its cell, seed and value, and clicking a legend entry hides that method
- * (and clicking it again shows it).
+ * end of a run shows its cell, seed and value, the wheel zooms and a double-click resets, and
+ * clicking a legend entry hides that method (and clicking it again shows it).
  *
  * Chromium is looked for in $GNLAB_CHROMIUM, then under its usual names; where there is
  * none the suite says so in its name and is skipped (.ci/run installs it with apt-get).
@@ -204,6 +204,31 @@ describe.skipIf(skipReason !== undefined)(
       expect(text).toContain(cell.entry.id)
       expect(text).toMatch(/seed\s+2/)
       expect(text).toContain(last.testLoss!.toExponential(3))
+      await page.mouse.move(5, 5)
+    })
+
+    it("zooms with the mouse wheel and resets on a double-click", async () => {
+      // the first row's zoom: the interval selection bound to its scales (no ranges: not zoomed)
+      const zoom = () =>
+        page.evaluate(() => {
+          const view = (globalThis as unknown as PageGlobals).gnlabViews.losses as {
+            signal(name: string): Record<string, [number, number] | null | undefined>
+          }
+          return view.signal("zoom0")
+        })
+      const zoomed = async () => Object.values(await zoom()).some((r) => Array.isArray(r))
+      expect(await zoomed()).toBe(false)
+      const end = await endMarkAt(page, "losses", folder.cells[0].entry.id, "train loss L(w)")
+      expect(end).toBeDefined()
+      // inside the first panel, up and left of the end of a run
+      await page.mouse.move(end!.x - 40, end!.y - 40)
+      await page.mouse.wheel(0, -400)
+      await expect.poll(zoomed).toBe(true)
+      const [lo, hi] = (await zoom()).iter!
+      const iters = folder.cells.flatMap((c) => c.rows.map((r) => r.iter)).filter((k) => k > 0)
+      expect(Math.log10(hi / lo)).toBeLessThan(Math.log10(Math.max(...iters) / Math.min(...iters)))
+      await page.mouse.dblclick(end!.x - 40, end!.y - 40)
+      await expect.poll(zoomed).toBe(false)
       await page.mouse.move(5, 5)
     })
 
