@@ -127,7 +127,7 @@ describe.skipIf(process.platform !== "linux" || process.arch !== "x64" || missin
       expect(log).toContain(`== diagnosis: ${summary.diagnosis}`)
       if (!existsSync("/proc/driver/nvidia/version") && !has("nvidia-smi"))
         expect(summary.diagnosis).toMatch(/^no NVIDIA driver on this machine/)
-    })
+    }, 500_000)
 
     it.skipIf(!has("python3"))("unpacks node with python3 where there is no xz", () => {
       const r = spawnSync("bash", [join(kit, "webgpu-check.sh")], {
