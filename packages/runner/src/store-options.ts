@@ -3,7 +3,15 @@
  * flags (resolved by @gnlab/store's `resolveCacheDir`: GNLAB_CACHE, then $XDG_CACHE_HOME/gnlab
  * or ~/.cache/gnlab) and the provenance of this process, recorded in every cell it computes.
  */
-import { gitState, machineInfo, resolveCacheDir, type Provenance } from "@gnlab/store"
+import {
+  cachedCellDir,
+  checkDone,
+  gitState,
+  machineInfo,
+  nodeFiles,
+  resolveCacheDir,
+  type Provenance
+} from "@gnlab/store"
 import { Effect, Option } from "effect"
 import { Flag } from "effect/cli"
 import { fileURLToPath } from "node:url"
@@ -52,6 +60,10 @@ export const usableCache = (cache: Option.Option<string>, noCache: boolean) =>
       )
     )
   })
+
+/** Whether the cache holds cell `id` intact (the done rule on its entry; nothing is written). */
+export const inCache = (cache: string | undefined, id: string): boolean =>
+  cache !== undefined && checkDone(nodeFiles, cachedCellDir(cache, id), id).status === "done"
 
 let cached: Omit<Provenance, "backend" | "kernels"> | undefined
 

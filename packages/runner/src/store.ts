@@ -1,6 +1,8 @@
 /**
- * The content-addressed result store: one folder per cell, named by the cell id (a hash of
- * the resolved cell config and the engine version), under `<results>/cells/`:
+ * The files a cell writes while it is computed, in the worker thread that computes it: the
+ * trajectory streamed row by row, checkpoints, and the summary and digest at the end. The
+ * layout, the lifecycle, the done rule, claims and the cache belong to `@gnlab/store`
+ * (ResultStore); this module is the part that runs inside a cell, on the disk:
  *
  *   cell.json          the resolved config (written first)
  *   trajectory.jsonl   rows, streamed as they are computed
@@ -10,11 +12,9 @@
  *                      method buffers, trajectory offset), written atomically every few minutes
  *                      and on interruption; removed when the cell is done
  *   error.json         a cell that threw: the error (the cell is retried by the next run)
- *   cell.lock          the claim of the run computing the cell (locks.ts)
  *
- * Whether a cell is done and intact is decided by one rule, `checkDoneCell` of
- * `@gnlab/metrics/cell-files`, which the report uses too: a summary or digest that does not
- * hold up marks the cell corrupt, and it is recomputed, never reused.
+ * `cellState`/`cellStatus` are kept for callers of the older words (`partial` for the store's
+ * running or interrupted).
  */
 import {
   cellDir,
@@ -273,21 +273,4 @@ export function finishCell(dir: string, id: string, summary: object): void {
   writeFileAtomic(join(dir, "summary.json"), JSON.stringify(summary, null, 2) + "\n")
   writeFileAtomic(join(dir, DIGEST_FILE), JSON.stringify(digestOf(nodeFiles, dir, id), null, 2) + "\n")
   removeCheckpoint(dir)
-}
-
-/**
- * Record a cell that threw, if the disk lets us: returns whether error.json was written (a full
- * disk may refuse it; the run reports the failure anyway).
- */
-export function writeError(dir: string, error: { message: string; stack?: string }): boolean {
-  try {
-    mkdirSync(dir, { recursive: true })
-    writeFileAtomic(
-      join(dir, "error.json"),
-      JSON.stringify({ message: error.message, stack: error.stack }, null, 2) + "\n"
-    )
-    return true
-  } catch {
-    return false
-  }
 }

@@ -4,6 +4,7 @@
  *
  *   <results>/run.lock          held by an unsharded `gnlab run` until it ends
  *   <results>/cells/<id>/cell.lock   held by whichever run (sharded or not) computes the cell
+ *   <cache>/claims/<id>.lock     held by whichever process computes the cell, for any folder
  *
  * A lock is created atomically (a complete file hard-linked into place, so no reader ever sees
  * it half-written). A lock left by a crash (kill -9, a node that died) is stale and is broken by

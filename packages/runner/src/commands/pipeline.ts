@@ -11,7 +11,7 @@ import { availableParallelism } from "node:os"
 import { InvalidArgument } from "../errors.js"
 import { describeHolder } from "../locks.js"
 import { ResultStore } from "@gnlab/store"
-import { cacheFlag, noCacheFlag, runProvenance, usableCache } from "../store-options.js"
+import { cacheDirOf, cacheFlag, inCache, noCacheFlag, runProvenance, usableCache } from "../store-options.js"
 import { makeProgress } from "../progress.js"
 import { prepareOutFolder } from "../out-folder.js"
 import { writeReportFor } from "./report.js"
@@ -98,7 +98,9 @@ export const plan = Command.make(
     shard: shardFlag,
     json: Flag.Boolean("json").pipe(Flag.withDefault(false)),
     yes,
-    maxMemory
+    maxMemory,
+    cache: cacheFlag,
+    noCache: noCacheFlag
   },
   (f) =>
     Effect.gen(function* () {
@@ -108,6 +110,8 @@ export const plan = Command.make(
         maxMemory: yield* maxMemoryOf(f.maxMemory),
         command: "plan"
       })
+      // plan writes nothing: the cache is only looked at
+      const cache = cacheDirOf(f.cache, f.noCache)
       const shard = yield* shardOf(f.shard)
       const results = Option.getOrElse(f.out, () => defaultResults(pipeline))
       const mine = shard === undefined ? cells : cells.filter((c) => inShard(c, shard))
@@ -118,10 +122,11 @@ export const plan = Command.make(
       const rows = mine.map((c: Cell) => ({
         id: c.id,
         cell: cellLabel(c),
-        status: status.get(c.id)!,
+        // not done here but intact in the cache: the run takes it from there, at no cost
+        status: status.get(c.id) !== "done" && inCache(cache, c.id) ? ("cached" as const) : status.get(c.id)!,
         estimateSeconds: estimateSeconds(c, speeds)
       }))
-      const pending = rows.filter((r) => r.status !== "done")
+      const pending = rows.filter((r) => r.status !== "done" && r.status !== "cached")
       const cpuSeconds = pending.reduce((s, r) => s + r.estimateSeconds, 0)
       const cores = availableParallelism()
       if (f.json) {
@@ -141,6 +146,7 @@ export const plan = Command.make(
       const count = (s: string) => rows.filter((r) => r.status === s).length
       yield* Console.log(
         `${rows.length} cells in ${results}: ${count("done")} done, ${count("pending")} pending, ${count("running")} running, ${count("interrupted")} interrupted, ${count("failed")} failed, ${count("corrupt")} corrupt` +
+          (cache !== undefined ? `, ${count("cached")} in the cache` : "") +
           ` — rough estimate ${fmt(cpuSeconds)} of CPU, ~${fmt(cpuSeconds / cores)} on ${cores} cores (${kernels} kernels)`
       )
     })
