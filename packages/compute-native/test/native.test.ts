@@ -61,6 +61,26 @@ describe.skipIf(!status.available)(
       }
     })
 
+    it("the SiLU's vectorised exp: Φ within 4 ulps, Ψ within 1e-15 of the formulas with Math.exp", () => {
+      // Z = z itself (X̃ = [1], U = z): 200 001 points on [−40, 40]
+      const count = 200_001
+      const z = Float64Array.from({ length: count }, (_, i) => -40 + (80 * i) / (count - 1))
+      const phi = new Float64Array(count)
+      const psi = new Float64Array(count)
+      k.features(new Float64Array([1]), 1, 1, z, count, 1, phi, psi)
+      const ulp = (v: number) => (v === 0 ? Number.MIN_VALUE : 2 ** (Math.floor(Math.log2(Math.abs(v))) - 52))
+      let phiUlps = 0
+      let psiAbs = 0
+      for (let i = 0; i < count; i++) {
+        const s = 1 / (1 + Math.exp(-z[i]))
+        const f = z[i] * s
+        phiUlps = Math.max(phiUlps, Math.abs(phi[i] - f) / ulp(f))
+        psiAbs = Math.max(psiAbs, Math.abs(psi[i] - (s + f * (1 - s))))
+      }
+      expect(phiUlps).toBeLessThanOrEqual(4)
+      expect(psiAbs).toBeLessThan(1e-15)
+    })
+
     it("checks argument types and lengths", () => {
       expect(() => k.matVec(new Float64Array(3), 2, 2, new Float64Array(2), new Float64Array(2))).toThrow(
         RangeError

@@ -2,7 +2,7 @@
  * Full symmetric eigendecomposition (reference path) and the eigen-based pseudo-inverse solve.
  *
  * These are O(n³) with a large constant (ml-matrix's tred2 + tql2, or LAPACK's dsyevd with the native
- * kernel provider); the per-step spectrum uses
+ * engine); the per-step spectrum uses
  * Cholesky + Lanczos instead (see spectrum.ts). They serve as the reference the fast path is tested
  * against and as the solver for rank-deficient systems, where Cholesky does not apply.
  */
