@@ -4,7 +4,7 @@
  * reason in the title, when the addon is not built (no OpenBLAS here).
  */
 import { describe, expect, it } from "vitest"
-import { loadNative, type NativeKernels } from "../src/index.js"
+import { loadNative, type NativeAddon } from "../src/index.js"
 
 const status = loadNative()
 const lcg = (seed: number) => () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1
@@ -28,7 +28,7 @@ const maxAbsDiff = (a: Float64Array, b: Float64Array) =>
 describe.skipIf(!status.available)(
   `native kernels${status.available ? ` (${status.config})` : ` — skipped: ${status.available ? "" : status.reason}`}`,
   () => {
-    const k = (status.available ? status.kernels : undefined) as NativeKernels
+    const k = (status.available ? status.addon : undefined) as NativeAddon
 
     it("dgemm, dsyrk, dsymv, dtrsv against loops", () => {
       const [m, n, kk] = [13, 9, 21]
