@@ -16,7 +16,12 @@ export type ComparedMetric = (typeof comparedMetrics)[number]
 export interface CompareOptions {
   /** relative difference above which a loss or iteration count is flagged */
   readonly rtol: number
-  /** the same for wall seconds (timings vary from run to run) */
+  /**
+   * absolute difference below which a loss is never flagged (default 0): a loss at rounding
+   * level, 1e-29 against 3e-29, differs by a large relative amount that means nothing
+   */
+  readonly atol?: number
+  /** the same as rtol for wall seconds (timings vary from run to run) */
   readonly timeRtol: number
 }
 
@@ -57,6 +62,7 @@ export interface Comparison {
   readonly a: FolderSide
   readonly b: FolderSide
   readonly rtol: number
+  readonly atol: number
   readonly timeRtol: number
   readonly pairs: ReadonlyArray<CellPair>
   /** cells of B only */
@@ -126,8 +132,10 @@ function diffCells(a: DoneCell, b: DoneCell, opts: CompareOptions): MetricDiff[]
     const va = num(a.summary[metric])
     const vb = num(b.summary[metric])
     const rel = relDiff(va, vb)
-    const tol = metric === "wallSeconds" ? opts.timeRtol : opts.rtol
-    return { metric, a: va, b: vb, rel, flagged: rel === null || Math.abs(rel) > tol }
+    const rtol = metric === "wallSeconds" ? opts.timeRtol : opts.rtol
+    const atol = metric === "wallSeconds" ? 0 : (opts.atol ?? 0)
+    const beyond = rel === null || (Math.abs(rel) > rtol && Math.abs((vb as number) - (va as number)) > atol)
+    return { metric, a: va, b: vb, rel, flagged: beyond }
   })
   const sa = typeof a.summary.stopReason === "string" ? a.summary.stopReason : null
   const sb = typeof b.summary.stopReason === "string" ? b.summary.stopReason : null
@@ -180,6 +188,7 @@ export function compareResults(a: ResultsFolder, b: ResultsFolder, opts: Compare
     a: side(a),
     b: side(b),
     rtol: opts.rtol,
+    atol: opts.atol ?? 0,
     timeRtol: opts.timeRtol,
     pairs,
     added: [...unmatchedB.values()].map(ref),
@@ -188,7 +197,8 @@ export function compareResults(a: ResultsFolder, b: ResultsFolder, opts: Compare
 }
 
 /** A threshold as given on the command line (1e-6, not 0.000001). */
-const showTol = (x: number): string => (x !== 0 && Math.abs(x) < 1e-3 ? x.toExponential() : String(x))
+const showTol = (x: number): string =>
+  x !== 0 && (Math.abs(x) < 1e-3 || Math.abs(x) >= 1e6) ? x.toExponential() : String(x)
 
 const showRel = (d: MetricDiff): string => {
   const flag = d.flagged ? "*" : ""
@@ -213,7 +223,8 @@ export function formatComparison(c: Comparison, all = false): string {
     sideLine("B", c.b),
     `${c.pairs.length} cell${c.pairs.length === 1 ? "" : "s"} in both (${byId} by cell id, ` +
       `${c.pairs.length - byId} by parameters), ${c.added.length} added, ${c.removed.length} removed; ` +
-      `${flagged.length} differ${flagged.length === 1 ? "s" : ""} beyond --rtol ${showTol(c.rtol)} ` +
+      `${flagged.length} differ${flagged.length === 1 ? "s" : ""} beyond --rtol ${showTol(c.rtol)}` +
+      (c.atol > 0 ? ` and --atol ${showTol(c.atol)} ` : " ") +
       `(wall seconds: --time-rtol ${showTol(c.timeRtol)})`
   ]
   const shown = all ? c.pairs : flagged

@@ -124,6 +124,21 @@ function toScalar(v: unknown, type: ColumnType): Scalar {
   return v as Scalar
 }
 
+/**
+ * Key column names with each stage's columns together (`method.relCutoff`, which only RF has,
+ * next to the other `method.*`), stages in the order first seen, names within a stage too.
+ */
+function groupedByStage(names: ReadonlyArray<string>): string[] {
+  const first = names.filter((n) => leading.includes(n))
+  const rest = names.filter((n) => !leading.includes(n))
+  const stage = (n: string) => (n.includes(".") ? n.slice(0, n.indexOf(".")) : n)
+  const order = [...new Set(rest.map(stage))]
+  return [...first, ...rest.sort((x, y) => order.indexOf(stage(x)) - order.indexOf(stage(y)))]
+}
+
+/** The key columns that come first, in keyColumns' order. */
+const leading: ReadonlyArray<string> = ["cellId", "label", "method", "seed", "backend", "engine"]
+
 /** A table from records: columns in first-seen order after `order`, types inferred. */
 function tableOf(
   name: string,
@@ -154,7 +169,7 @@ export function summariesTable(cells: ReadonlyArray<DoneCell>): Table {
     for (const [k, v] of summaryColumns(cell, new Set(keys.keys()))) row.set(k, v)
     return row
   })
-  return tableOf("summaries", records, [...keyNames, ...summaryOrder])
+  return tableOf("summaries", records, [...groupedByStage(keyNames), ...summaryOrder])
 }
 
 /** One row per trajectory row of every cell: key columns, then the row's fields. */
@@ -174,5 +189,5 @@ export function trajectoriesTable(cells: ReadonlyArray<DoneCell>): Table {
       records.push(rec)
     }
   }
-  return tableOf("trajectories", records, [...keyNames, ...trajectoryFields])
+  return tableOf("trajectories", records, [...groupedByStage(keyNames), ...trajectoryFields])
 }

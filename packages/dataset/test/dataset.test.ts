@@ -259,6 +259,10 @@ describe("compare two results folders", () => {
       /gn-0p5-10000\s+same\s+GN model.initStd=0.5 seed=1\s+0\s+\+1\.0e-2\*\s+0\s+0\s+converged/
     )
     expect(text).toMatch(/added \(only in B\):\n {2}gd-10-100000\s+GD model.initStd=10 seed=1/)
+    // an absolute floor: a difference of 1e-5 below --atol 1e-4 is not flagged
+    expect(
+      compareResults(a, b, { rtol: 1e-6, atol: 1e-4, timeRtol: 0.5 }).pairs.filter((p) => p.flagged)
+    ).toEqual([])
     // the other way round: those are removed
     const back = compareResults(b, a, { rtol: 1e-6, timeRtol: 0.5 })
     expect([back.added.length, back.removed.length]).toEqual([0, 2])

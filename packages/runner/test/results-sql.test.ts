@@ -16,7 +16,12 @@ import { beforeAll, describe, expect, it } from "vitest"
 const root = fileURLToPath(new URL("../../../", import.meta.url))
 const bin = join(root, "packages/runner/bin/gnlab.js")
 const gnlab = (...args: string[]) => {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: "utf8", cwd: root })
+  // GNLAB_CACHE=off: the run computes its cells, never takes them from (or puts them in) ~/.cache
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    encoding: "utf8",
+    cwd: root,
+    env: { ...process.env, GNLAB_CACHE: "off" }
+  })
   return { code: r.status, stdout: r.stdout, stderr: r.stderr }
 }
 
