@@ -8,8 +8,8 @@
  * end of a run shows its cell, seed and value, the wheel zooms and a double-click resets, and
  * clicking a legend entry hides that method (and clicking it again shows it).
  *
- * Chromium is looked for in $GNLAB_CHROMIUM, then under its usual names; where there is
- * none the suite says so in its name and is skipped (.ci/run installs it with apt-get).
+ * Chromium is $GNLAB_CHROMIUM when set, else found under its usual names; where there is
+ * none the suite says why (in its name and in the output) and is skipped (.ci/run installs it).
  * $GNLAB_REPORT_RESULTS names a real quickstart results folder to check instead of the
  * synthetic one (`npx gnlab run pipelines/quickstart.json` first: minutes, so not in CI).
  */
@@ -24,29 +24,37 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { readResults, writeReport, type ResultsFolder } from "../src/index.js"
 import { quickstartFixture } from "./fixture.js"
 
-/** The system Chromium (or Chrome) executable, or undefined. */
-function findChromium(): string | undefined {
-  const names = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"]
-  const dirs = (process.env.PATH ?? "").split(delimiter).filter((d) => d !== "")
-  const candidates = [
-    ...(process.env.GNLAB_CHROMIUM === undefined ? [] : [process.env.GNLAB_CHROMIUM]),
-    ...names.flatMap((n) => ["/usr/bin", ...dirs].map((d) => join(d, n)))
-  ]
-  return candidates.find((p) => {
-    try {
-      accessSync(p, constants.X_OK)
-      return true
-    } catch {
-      return false
-    }
-  })
+const executable = (p: string): boolean => {
+  try {
+    accessSync(p, constants.X_OK)
+    return true
+  } catch {
+    return false
+  }
 }
 
-const chromiumPath = findChromium()
-const skipReason =
-  chromiumPath === undefined
-    ? "no Chromium found (set GNLAB_CHROMIUM, or `apt-get install chromium` as .ci/run does)"
-    : undefined
+/**
+ * The system Chromium (or Chrome): $GNLAB_CHROMIUM when set (a path that is not an
+ * executable skips the suite, saying so), else the first of the usual names in /usr/bin and
+ * on the PATH; or why there is none.
+ */
+function findChromium(): { readonly path: string } | { readonly skip: string } {
+  const chosen = process.env.GNLAB_CHROMIUM
+  if (chosen !== undefined && chosen !== "")
+    return executable(chosen) ? { path: chosen } : { skip: `GNLAB_CHROMIUM=${chosen} is not an executable` }
+  const names = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"]
+  const dirs = ["/usr/bin", ...(process.env.PATH ?? "").split(delimiter).filter((d) => d !== "")]
+  const path = names.flatMap((n) => dirs.map((d) => join(d, n))).find(executable)
+  return path !== undefined
+    ? { path }
+    : { skip: "no Chromium found (set GNLAB_CHROMIUM, or `apt-get install chromium` as .ci/run does)" }
+}
+
+const found = findChromium()
+const chromiumPath = "path" in found ? found.path : undefined
+const skipReason = "skip" in found ? found.skip : undefined
+// said in the output too, where the default reporter does not print a skipped suite's name
+if (skipReason !== undefined) console.log(`the report's browser test is skipped: ${skipReason}`)
 
 /** Counts of what a figure's Vega view drew, read from its scenegraph. */
 interface Drawn {
