@@ -18,8 +18,7 @@
  * or, for code that runs outside any Layer, once per thread from the environment (./current.ts).
  */
 import { loadNative } from "@gnlab/compute-native"
-import type { ActivationId } from "../activations.js"
-import type { FeatureKernels } from "../backend.js"
+import type { ComputeBackend } from "../backend.js"
 import type { LinalgRoutines } from "../linalg/routines.js"
 import { openNativeEngine } from "./native-engine.js"
 import { openTypescriptEngine } from "./typescript-engine.js"
@@ -41,8 +40,8 @@ export interface CpuEngineConfig {
   readonly threads?: number | undefined
 }
 
-/** An open engine. */
-export interface CpuEngine {
+/** An open engine: binds data sets and evaluates the network as a `ComputeBackend` does. */
+export interface CpuEngine extends Pick<ComputeBackend, "bind" | "featureMatVec"> {
   readonly name: CpuEngineName
   /** why this engine (and, for typescript, why not the native one) */
   readonly reason: string
@@ -50,18 +49,6 @@ export interface CpuEngine {
   threads(): number
   /** the dense routines of the host linear algebra */
   readonly routines: LinalgRoutines
-  /** Bind X̃ (n × dim): the binding's buffers live until its `dispose`. */
-  bind(x: Float64Array, n: number, dim: number, activation: ActivationId): FeatureKernels
-  /** y = σ(X̃ Uᵀ) c in row blocks (the network on a test set). */
-  featureMatVec(
-    x: Float64Array,
-    n: number,
-    dim: number,
-    u: Float64Array,
-    m: number,
-    c: Float64Array,
-    activation: ActivationId
-  ): Float64Array
   /** Release the thread share / terminate the worker threads. Idempotent. */
   close(): Promise<void>
 }
