@@ -2,7 +2,7 @@
 import tseslint from "typescript-eslint"
 
 export default tseslint.config(
-  { ignores: ["**/dist/**", "**/node_modules/**", "**/*.generated.ts", ".nx/**"] },
+  { ignores: ["**/dist/**", "packages/runner/bundle/**", "**/node_modules/**", "**/*.generated.ts", ".nx/**"] },
   ...tseslint.configs.recommended,
   // CommonJS files (the nx plugin is loaded with require by nx)
   { files: ["**/*.cjs"], rules: { "@typescript-eslint/no-require-imports": "off" } },

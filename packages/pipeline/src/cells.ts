@@ -57,7 +57,8 @@ export const defaultBackend = "cpu"
 // canonicalize (RFC 8785 JSON canonicalization) is a CommonJS module whose typings declare an ES default export
 const canonicalize = canonicalizeModule as unknown as (input: unknown) => string | undefined
 
-const defaultsAjv = new Ajv2020({ strict: false, useDefaults: true })
+// validateSchema: false — see validate.ts (the schemas are checked in test/schemas.test.ts)
+const defaultsAjv = new Ajv2020({ strict: false, useDefaults: true, validateSchema: false })
 const defaulters = new WeakMap<JsonSchema, (x: unknown) => boolean>()
 
 /** Params with the plugin schema's defaults filled in (a new object). */

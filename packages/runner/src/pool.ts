@@ -16,8 +16,12 @@ export class CellFailed extends Data.TaggedError("CellFailed")<{
   readonly stack?: string
 }> {}
 
-// Workers run the TypeScript sources through tsx, like the CLI itself (registered by the boot file).
-const workerUrl = new URL("./cell-worker-boot.mjs", import.meta.url)
+// From the sources, workers run them through tsx (registered by the boot file); from the bundle
+// or a tsc build, the compiled cell-worker.js beside this module.
+const workerUrl = new URL(
+  import.meta.url.endsWith(".ts") ? "./cell-worker-boot.mjs" : "./cell-worker.js",
+  import.meta.url
+)
 
 /** Seconds a worker gets to write its checkpoint after an interruption. */
 const GRACE_SECONDS = 60
