@@ -63,4 +63,6 @@ try {
   rmSync(join(root, "build"), { recursive: true, force: true })
   fail(`the built addon does not load: ${String(e.stderr ?? e.message).split("\n")[0]}`)
 }
-say(`built with ${blas.library} (${blas.reason})`)
+say(
+  `built with ${blas.library} (${blas.reason}); SiLU exp: ${blas.sleef !== undefined && blas.defines.includes("GNLAB_SLEEF") ? `SLEEF (${blas.sleef})` : `polynomial (${blas.sleef ?? "no SLEEF"})`}`
+)

@@ -159,8 +159,8 @@ export interface NativeAddon {
   setMaxThreads(threads: number): void
   /** { max, active computations, threads a call gets now } */
   threads(): { max: number; active: number; perCall: number }
-  /** which BLAS the addon was linked against */
-  blasInfo(): { library: "openblas" | "accelerate"; config: string; core: string }
+  /** which BLAS the addon was linked against, and which exp its SiLU kernel uses on this CPU */
+  blasInfo(): { library: "openblas" | "accelerate"; config: string; core: string; siluExp: string }
 }
 
 /** @deprecated the name before the routines/kernels split: {@link NativeAddon} */
@@ -211,7 +211,7 @@ export function loadNative(): NativeStatus {
       addon,
       kernels: addon,
       library: info.library,
-      config: `${info.config}${info.core ? ` (core ${info.core})` : ""}`.trim(),
+      config: `${info.config}${info.core ? ` (core ${info.core})` : ""}; SiLU exp ${info.siluExp}`.trim(),
       path: addonPath
     })
   } catch (e) {

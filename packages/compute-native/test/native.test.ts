@@ -61,7 +61,9 @@ describe.skipIf(!status.available)(
       }
     })
 
-    it("the SiLU's vectorised exp: Φ within 4 ulps, Ψ within 1e-15 of the formulas with Math.exp", () => {
+    it("the SiLU's vectorised exp (SLEEF or the polynomial): Φ within 4 ulps, Ψ within 2e-15 of the formulas with Math.exp", () => {
+      // SLEEF's exp is within 1 ulp, the polynomial within ~0.5: Ψ = s + Φ(1 − s) ∈ [−0.1, 1.1]
+      // carries both through a division and three more roundings (measured ≤ 1.2e-15 with SLEEF)
       // Z = z itself (X̃ = [1], U = z): 200 001 points on [−40, 40]
       const count = 200_001
       const z = Float64Array.from({ length: count }, (_, i) => -40 + (80 * i) / (count - 1))
@@ -78,7 +80,7 @@ describe.skipIf(!status.available)(
         psiAbs = Math.max(psiAbs, Math.abs(psi[i] - (s + f * (1 - s))))
       }
       expect(phiUlps).toBeLessThanOrEqual(4)
-      expect(psiAbs).toBeLessThan(1e-15)
+      expect(psiAbs).toBeLessThan(2e-15)
     })
 
     it("checks argument types and lengths", () => {

@@ -272,6 +272,7 @@ static napi_value js_blas_info(napi_env env, napi_callback_info info) {
   set_prop_str(env, obj, "config", openblas_get_config());
   set_prop_str(env, obj, "core", openblas_get_corename());
 #endif
+  set_prop_str(env, obj, "siluExp", silu_exp_name());
   return obj;
 }
 

@@ -36,18 +36,6 @@
 extern void openblas_set_num_threads(int);
 extern char *openblas_get_config(void);
 extern char *openblas_get_corename(void);
-/* In place over count entries: z → silu(z), and silu′(z) into psi when not NULL (one exp each). */
-void silu_block(double *phi, double *psi, size_t count);
-
-/* ---- gd.c --------------------------------------------------------------------------------- */
-
-/*
- * One gradient-descent step over blocks of hidden units (see gd.c); −1 when out of memory.
- * u (m × dim) and v (m) are updated in place; du, dv receive the gradient; f the new outputs.
- */
-int kernel_gd_step(const double *x, int n, int dim, double *u, double *v, int m, const double *omega,
-                   const double *metric, const double *z, double lr, double *du, double *dv, double *f);
-
 #endif
 
 /* LAPACK, Fortran interface (column-major, arguments by reference). */
@@ -134,6 +122,8 @@ int kernel_silu_matvec(const double *x, int n, int dim, const double *u, int m, 
 
 /* In place over count entries: z → silu(z), and silu′(z) into psi when not NULL (one exp each). */
 void silu_block(double *phi, double *psi, size_t count);
+/* The exp silu_block uses on this CPU ("SLEEF expd8_u10avx512f", …, "polynomial (kernels.c)"). */
+const char *silu_exp_name(void);
 
 /* ---- gd.c --------------------------------------------------------------------------------- */
 
