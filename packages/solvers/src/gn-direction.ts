@@ -19,7 +19,7 @@
  */
 import { addToDiagonal, cholesky, choleskySolve } from "@gnlab/compute"
 import { jacobianAdjointMul, type Network, type Params } from "@gnlab/models"
-import type { FeatureKernels } from "@gnlab/compute"
+import type { FeatureKernels, LinalgRoutines } from "@gnlab/compute"
 import { Data } from "effect"
 
 /** A + εI could not be factored for any ε up to `eps` (A not finite, or far from PSD). */
@@ -87,9 +87,10 @@ export function factorDamped(
   eps: number,
   where: string,
   scale: SystemScale = {},
-  work?: SolveWork
+  work?: SolveWork,
+  routines?: LinalgRoutines
 ): DampedFactor {
-  const attempt = (e: number) => cholesky(addToDiagonal(a, n, e, work?.shifted), n, work?.factor)
+  const attempt = (e: number) => cholesky(addToDiagonal(a, n, e, work?.shifted), n, work?.factor, routines)
   let used = eps
   let l = Number.isFinite(eps) && eps >= 0 ? attempt(eps) : undefined
   if (l === undefined && Number.isFinite(eps) && eps >= 0 && scale.exact !== true) {
@@ -102,7 +103,7 @@ export function factorDamped(
   }
   if (l === undefined) throw new SingularSystem({ eps: used, n, where })
   const factor = l
-  return { n, eps: used, l: factor, solve: (g) => choleskySolve(factor, n, g) }
+  return { n, eps: used, l: factor, solve: (g) => choleskySolve(factor, n, g, routines) }
 }
 
 /** The GN direction δw = J* (A + εI)⁻¹ g at `params` (the kernels hold their features). */

@@ -162,7 +162,11 @@ export function gradientFlowRosenbrock(options: RosenbrockFlowOptions): Method<F
     const keep = w !== undefined && w.age < gramReuse && !sameParams(p, w)
     const wParams = keep && gramOf !== undefined && gramOf.u === w.u ? gramOf : keep ? { u: w.u, v: w.v } : p
     const a = gramAt(problem, wParams, p, count)
-    const max = lanczosLargest((x) => symmetricMatvec(a, n, x), n, { start: warm.maxVector })
+    const routines = problem.kernels.linalg
+    const max = lanczosLargest((x) => symmetricMatvec(a, n, x, routines), n, {
+      start: warm.maxVector,
+      routines
+    })
     return {
       sigmaMax: max.value,
       warm: { ...warm, maxVector: max.vector },
@@ -318,7 +322,15 @@ export function gradientFlowRosenbrock(options: RosenbrockFlowOptions): Method<F
           return here(`step size underflow at t = ${t} (h = ${hTry})`)
         let factor
         try {
-          factor = factorDamped(a, n, n / (ros2Gamma * hTry), "rosenbrock stage", {}, work.solve)
+          factor = factorDamped(
+            a,
+            n,
+            n / (ros2Gamma * hTry),
+            "rosenbrock stage",
+            {},
+            work.solve,
+            problem.kernels.linalg
+          )
         } catch (e) {
           if (e instanceof SingularSystem) return here(e.message)
           throw e

@@ -38,7 +38,13 @@
  * singular — the finite-time blow-up of Prop. 2 — or the step size underflows) ends with the
  * state at the last time reached and its `failure`, which the loop reports as `failed`.
  */
-import { cholesky, extremeEigenvalues, type Spectrum, type SpectrumWarmStart } from "@gnlab/compute"
+import {
+  cholesky,
+  extremeEigenvalues,
+  type LinalgRoutines,
+  type Spectrum,
+  type SpectrumWarmStart
+} from "@gnlab/compute"
 import { jacobianAdjointMul, ntkGram, paramDistance, type Params } from "@gnlab/models"
 import { dampingValue, type Damping } from "../damping.js"
 import { factorDamped, gnDirection, SingularSystem, type DampedFactor } from "../gn-direction.js"
@@ -135,8 +141,8 @@ export function flowTimeGrid(tEnd: number, perDecade = 20, decades = 4): number[
  * trace(A⁻¹) = ‖L⁻¹‖_F², the columns of L⁻¹ by forward substitution (n³/6 flops).
  * Infinity when A is not numerically positive definite.
  */
-export function pseudoInverseNorm(a: Float64Array, n: number): number {
-  const l = cholesky(a, n)
+export function pseudoInverseNorm(a: Float64Array, n: number, routines?: LinalgRoutines): number {
+  const l = cholesky(a, n, undefined, routines)
   if (l === undefined) return Infinity
   const x = new Float64Array(n)
   let s = 0
@@ -191,7 +197,7 @@ function gnVelocity(damping: Damping, hessian: HessianChoice): Velocity {
     const a = ntkGram(kernels, net, p, w.a)
     let spectrum: Spectrum
     try {
-      spectrum = extremeEigenvalues(a, n, warm.current, w.spectrum)
+      spectrum = extremeEigenvalues(a, n, warm.current, w.spectrum, kernels.linalg)
     } catch {
       return new Float64Array(p.u.length + p.v.length).fill(NaN)
     }
@@ -199,7 +205,7 @@ function gnVelocity(damping: Damping, hessian: HessianChoice): Velocity {
     const eps = dampingValue(damping, spectrum.sigmaMin)
     let factor: DampedFactor
     try {
-      factor = factorDamped(a, n, eps * hInv, "gn-flow", { exact: true }, w.solve)
+      factor = factorDamped(a, n, eps * hInv, "gn-flow", { exact: true }, w.solve, kernels.linalg)
     } catch (e) {
       if (e instanceof SingularSystem) return new Float64Array(p.u.length + p.v.length).fill(NaN)
       throw e
@@ -230,14 +236,14 @@ function observe(
   const a = ntkGram(problem.kernels, problem.net, p)
   let spectrum: Spectrum | undefined
   try {
-    spectrum = extremeEigenvalues(a, n, warm)
+    spectrum = extremeEigenvalues(a, n, warm, undefined, problem.kernels.linalg)
   } catch {
     spectrum = undefined
   }
   return {
     residual,
     loss,
-    pinvNorm: pseudoInverseNorm(a, n),
+    pinvNorm: pseudoInverseNorm(a, n, problem.kernels.linalg),
     system: {
       sigmaMin: spectrum?.sigmaMin ?? NaN,
       sigmaMax: spectrum?.sigmaMax ?? NaN,

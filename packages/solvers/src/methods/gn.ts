@@ -64,14 +64,15 @@ export function gn(options: GnOptions): Method<GnState> {
       const n = s.residual.length
       const w = buffers(n)
       const a = ntkGram(kernels, net, s.params, w.a)
-      const spectrum = extremeEigenvalues(a, n, s.warm, w.spectrum)
+      const spectrum = extremeEigenvalues(a, n, s.warm, w.spectrum, kernels.linalg)
       const factor = factorDamped(
         a,
         n,
         dampingValue(options.damping, spectrum.sigmaMin),
         "gn",
         spectrum,
-        w.solve
+        w.solve,
+        kernels.linalg
       )
       const eps = factor.eps
       const dw = gnDirection(kernels, net, s.params, factor, functionGradient(s.residual))

@@ -48,19 +48,30 @@ export function rf(options: RfOptions): Method<RfState> {
           k,
           n,
           s.residual.map((r) => -r),
-          options.relCutoff
+          options.relCutoff,
+          kernels.linalg
         )
         dv = lastLayerAdjointMul(kernels, net, sol.x).map((x) => -x)
         lr = 1
         const sigmaMin = Math.max(0, sol.lambdaMin)
         // K + εI by the shared rule (ε raised within rounding when K is singular, e.g. ε0 = 0
         // on duplicate points; SingularSystem otherwise)
-        const damped = factorDamped(k, n, dampingValue(options.damping, sigmaMin), "rf", {
-          sigmaMax: sol.lambdaMax
-        })
+        const damped = factorDamped(
+          k,
+          n,
+          dampingValue(options.damping, sigmaMin),
+          "rf",
+          { sigmaMax: sol.lambdaMax },
+          undefined,
+          kernels.linalg
+        )
         factor = { l: damped.l, eps: damped.eps, sigmaMin, sigmaMax: sol.lambdaMax }
       } else {
-        dv = lastLayerAdjointMul(kernels, net, choleskySolve(factor.l, n, functionGradient(s.residual)))
+        dv = lastLayerAdjointMul(
+          kernels,
+          net,
+          choleskySolve(factor.l, n, functionGradient(s.residual), kernels.linalg)
+        )
         lr = options.lr
       }
       const v = s.params.v.map((x, i) => x - lr * dv[i])
