@@ -156,7 +156,7 @@ describe("validate refuses", () => {
   it("prints a syntax error once", () => {
     const issues = issuesOf('{\n "name": "x",\n "seeds": [1],,\n}')
     expect(issues).toHaveLength(1)
-    expect(issues[0]).toMatchObject({ line: 3, expected: "valid JSON" })
+    expect(issues[0]).toMatchObject({ line: 3, expected: expect.stringMatching(/^valid JSON/) })
   })
 
   it("accepts a width given by the sweep alone, and a swept facet", () => {
