@@ -582,7 +582,8 @@ function checkPlots(registry: Registry, doc: Record<string, unknown>): Validatio
           line: undefined,
           column: undefined,
           expected: `a swept parameter (${swept.size > 0 ? [...swept].join(", ") : "this pipeline sweeps none"})`,
-          found: `"${value}", which is not swept${name in (given as object) ? "" : " (the plot's default)"}`
+          // a near miss among the swept axes (dataset.nTest for dataset.nTrain) is named
+          found: `"${value}", which is not swept${name in (given as object) ? "" : " (the plot's default)"}${didYouMean(value, swept)}`
         })
     }
   })

@@ -154,3 +154,35 @@ describe("overrides on the command line", () => {
     expect(planOf(join(out, "pipeline.json")).cells).toHaveLength(4)
   })
 })
+
+describe("checks: exit 2, one line each", () => {
+  const cases: Array<[string, unknown, RegExp]> = [
+    [
+      "a facet on a parameter that is not swept",
+      {
+        ...base,
+        report: {
+          plots: [{ id: "f", plugin: "final", params: { x: "model.initStd", facet: "model.width" } }]
+        }
+      },
+      /\/report\/plots\/0\/params\/facet: expected a swept parameter \(model\.initStd\), found "model.width", which is not swept$/
+    ],
+    [
+      "a sweep value outside the plugin's range",
+      { ...base, sweep: { grid: { "model.initStd": [0.5, 0] } } },
+      /\/sweep\/grid\/model\.initStd\/1: expected a number > 0, found 0$/
+    ],
+    [
+      "two methods with one label",
+      { ...base, methods: [base.methods[0], { ...base.methods[1], label: "GN" }] },
+      /\/methods\/1\/label: expected a label per method .*found "GN", the label of \/methods\/0 too$/
+    ]
+  ]
+  for (const [name, doc, message] of cases)
+    it(name, () => {
+      const r = gnlab("validate", write(tmp(), "p.json", doc))
+      expect(r.code).toBe(2)
+      expect(r.stderr.trim().split("\n")).toHaveLength(1)
+      expect(r.stderr.trim()).toMatch(message)
+    })
+})
