@@ -298,6 +298,9 @@ function targets(
 ): { pointers: Segment[][] } | { expected: string; found: string } {
   const head = parts[0]
   if (!("key" in head)) return { expected: "a path starting with a name", found: "a selector" }
+  // overrides apply to the resolved pipeline: an extends set here would never be followed
+  if (head.key === "extends")
+    return { expected: "a value of the pipeline (extends belongs in the file)", found: "extends" }
   const stagePath = (prefix: Segment[], rest: ReadonlyArray<PathPart>, fields: ReadonlyArray<string>) => {
     if (rest.length === 0) return prefix
     const first = rest[0]

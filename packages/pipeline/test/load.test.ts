@@ -175,6 +175,9 @@ describe("overrides", () => {
     expect(lines(load(files, "main.json", { set: ["width"] }))).toEqual([
       'override width: expected key=value (e.g. model.width=50, methods[GD].maxIter=1e6), found "width"'
     ])
+    expect(lines(load(files, "main.json", { set: ["extends=x.json"] }))[0]).toMatch(
+      /extends belongs in the file/
+    )
     expect(lines(load(files, "main.json", { multirun: ["name=a,b"] }))[0]).toMatch(
       /^override -m name=a,b: expected a parameter to sweep, stage.param/
     )
