@@ -155,6 +155,24 @@ describe("overrides on the command line", () => {
   })
 })
 
+describe("submit with overrides", () => {
+  it("its tasks run the resolved pipeline it keeps in the results folder, not the file", () => {
+    const dir = tmp()
+    const out = join(dir, "out")
+    const r = gnlab(
+      "submit",
+      write(dir, "p.json", base),
+      "model.width=10",
+      "--slurm",
+      "--dry-run",
+      "--out",
+      out
+    )
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stdout).toContain(`gnlab.js run ${join(out, "slurm", "pipeline.json")} --shard`)
+  })
+})
+
 describe("checks: exit 2, one line each", () => {
   const cases: Array<[string, unknown, RegExp]> = [
     [
