@@ -34,6 +34,8 @@ describe("the nx pipelines plugin", () => {
       )
       expect(t.options.command).toContain(`--out results/${name}`)
     }
+    // a pipeline that extends another is rerun when the other changes
+    expect(project.targets["cpu-figure2"].inputs).toContain("{workspaceRoot}/pipelines/paper/figure2.json")
     expect(project.targets.cpu.dependsOn.map((d: { target: string }) => d.target).sort()).toEqual([
       "cpu-figure1",
       "cpu-figure2",

@@ -8,6 +8,7 @@ import canonicalizeModule from "canonicalize"
 import { createHash } from "node:crypto"
 import { readFileSync } from "node:fs"
 import type { Pipeline } from "./pipeline.generated.js"
+import { cellNames } from "./labels.js"
 import type { JsonSchema, Registry } from "./registry.js"
 
 /** Bumped when a change to the numerics makes old results incomparable; part of every cell id. */
@@ -40,6 +41,11 @@ export interface Cell {
   readonly config: CellConfig
   /** the method stage's label (default: plugin id) */
   readonly label: string
+  /**
+   * the cell's name for people (plan, progress, events, status): the label, the swept values
+   * that tell it from the pipeline's other cells, the seed — `GN N=40 activation=relu seed=1`
+   */
+  readonly name: string
   /** the swept values of this cell, by path (e.g. { "model.initStd": 10 }) */
   readonly point: Readonly<Record<string, unknown>>
   /** id of the data this cell trains on: equal for every cell sharing dataset and seed */
@@ -195,7 +201,7 @@ export function expandCells(
         )
     )
   const metricsStage = pipeline.metrics ?? defaultMetricsStage
-  const cells: Cell[] = []
+  const cells: Array<Omit<Cell, "name">> = []
   const seen = new Set<string>()
   for (const seed of pipeline.seeds)
     for (const point of sweepPoints(pipeline.sweep))
@@ -239,5 +245,19 @@ export function expandCells(
           ).slice(0, 24)
         })
       }
-  return cells
+  // named once every cell is known: a name says what varies across them
+  const names = cellNames(
+    cells.map((c) => ({
+      label: c.label,
+      point: c.point,
+      seed: c.config.seed,
+      id: c.id,
+      has: (path) => {
+        const [stage, param] = path.split(".")
+        const s = c.config[stage as "dataset" | "model" | "method" | "metrics"] as ResolvedStage | undefined
+        return s === undefined || param in s.params
+      }
+    }))
+  )
+  return cells.map((c, i) => ({ ...c, name: names[i] }))
 }

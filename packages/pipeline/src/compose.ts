@@ -25,6 +25,10 @@ export function composeSchema(registry: Registry): Record<string, unknown> {
   return {
     ...baseSchema,
     $id: "https://gnlab.dev/schema/pipeline.schema.json",
+    // a file that extends another needs only what it changes: the merged pipeline is checked in full
+    required: undefined,
+    if: { not: { required: ["extends"] } },
+    then: { required: baseSchema.required },
     properties: {
       ...baseSchema.properties,
       dataset: stageFor(registry, "dataset", defs.stage),

@@ -9,6 +9,10 @@ export interface Pipeline {
    */
   $schema?: string
   /**
+   * Pipeline file(s) this one builds on (paths relative to this file, merged in order): objects merge key by key with this file winning, a null removes a key, lists are replaced whole, a stage naming another plugin replaces the parent's. Resolved when the pipeline is read; the results folder keeps the merged pipeline.
+   */
+  extends?: string | [string, ...string[]]
+  /**
    * Short name: lower-case letters, digits, '.', '_' and '-'; names the default results folder
    */
   name: string

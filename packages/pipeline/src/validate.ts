@@ -36,6 +36,11 @@ import { didYouMean } from "./suggest.js"
 
 /** One problem of a pipeline file. */
 export interface ValidationIssue {
+  /**
+   * where the offending value was written, when not the file being read: a file it extends,
+   * or `override KEY=VALUE` of the command line
+   */
+  readonly source?: string
   /** JSON pointer of the offending value ("" for the document) */
   readonly path: string
   readonly line: number | undefined
@@ -44,10 +49,12 @@ export interface ValidationIssue {
   readonly found: string
 }
 
-/** One line per issue: `path (line L, column C): expected …, found …`. */
+/** One line per issue: `file:line:column: path: expected …, found …` (the issue's own source first). */
 export function formatIssue(file: string, i: ValidationIssue): string {
   const where = i.line === undefined ? "" : `:${i.line}:${i.column}`
-  return `${file}${where}: ${i.path === "" ? "(document)" : i.path}: expected ${i.expected}, found ${i.found}`
+  // an override's own problem (its syntax, an unknown method) is not at a place in the document
+  const at = i.path !== "" ? `${i.path}: ` : i.source?.startsWith("override ") ? "" : "(document): "
+  return `${i.source ?? file}${where}: ${at}expected ${i.expected}, found ${i.found}`
 }
 
 /** A validated pipeline, or the issues. */
@@ -589,7 +596,8 @@ function checkPlots(registry: Registry, doc: Record<string, unknown>): Validatio
           line: undefined,
           column: undefined,
           expected: `a swept parameter (${swept.size > 0 ? [...swept].join(", ") : "this pipeline sweeps none"})`,
-          found: `"${value}", which is not swept${name in (given as object) ? "" : " (the plot's default)"}`
+          // a near miss among the swept axes (dataset.nTest for dataset.nTrain) is named
+          found: `"${value}", which is not swept${name in (given as object) ? "" : " (the plot's default)"}${didYouMean(value, swept)}`
         })
     }
   })
@@ -623,27 +631,35 @@ function duplicateKeys(text: string, root: Node | undefined): ValidationIssue[] 
   return out
 }
 
-/** Validate pipeline text against the DSL and the registered plugins. */
-export function validatePipeline(text: string, registry: Registry): Validated {
+/** What parsing a pipeline file gives: the document and its tree, or the (located) issues. */
+export type ParsedText =
+  | { readonly ok: true; readonly doc: Record<string, unknown>; readonly root: Node }
+  | { readonly ok: false; readonly issues: ReadonlyArray<ValidationIssue> }
+
+/**
+ * Parse pipeline text as JSON with comments (JSONC: `//` and block comments, trailing commas):
+ * the first syntax error only (the parser recovers and reports what follows from it too), a
+ * document that is not an object, or keys given twice — each with its line and column.
+ */
+export function parsePipelineText(text: string): ParsedText {
   const syntax: ParseError[] = []
   const doc = parse(text, syntax, {
-    disallowComments: true,
-    allowTrailingComma: false,
+    disallowComments: false,
+    allowTrailingComma: true,
     allowEmptyContent: false
   })
-  // the first syntax error only: the parser recovers and reports what follows from it too
   if (syntax.length > 0)
     return {
       ok: false,
       issues: syntax.slice(0, 1).map((e) => ({
         path: "",
         ...lineColumn(text, e.offset),
-        expected: "valid JSON",
+        expected: "valid JSON (comments and trailing commas are allowed)",
         found: `a syntax error (${printParseErrorCode(e.error)})`
       }))
     }
-  const root = parseTree(text)
-  if (typeof doc !== "object" || doc === null || Array.isArray(doc))
+  const root = parseTree(text, undefined, { disallowComments: false, allowTrailingComma: true })
+  if (typeof doc !== "object" || doc === null || Array.isArray(doc) || root === undefined)
     return {
       ok: false,
       issues: locate(
@@ -652,10 +668,38 @@ export function validatePipeline(text: string, registry: Registry): Validated {
         root
       )
     }
-  const issues: ValidationIssue[] = duplicateKeys(text, root)
-  const base = validateBase(doc)
+  const dup = duplicateKeys(text, root)
+  return dup.length > 0 ? { ok: false, issues: dup } : { ok: true, doc: doc as Record<string, unknown>, root }
+}
+
+/**
+ * Where a JSON pointer lies in a parsed text: the line and column of its value (of its key for
+ * a property), or of its nearest enclosing value that the text has, with how many of the
+ * pointer's segments that value matched (the full length: the text has the value itself).
+ */
+export function positionIn(
+  text: string,
+  root: Node,
+  path: string
+): { readonly line: number; readonly column: number; readonly depth: number } {
+  const segs = segmentsOf(path)
+  for (let k = segs.length; k >= 0; k--) {
+    const node = findNodeAtLocation(root, segs.slice(0, k))
+    if (node === undefined) continue
+    const target = node.parent?.type === "property" && node.parent.children?.[1] === node ? node.parent : node
+    return { ...lineColumn(text, target.offset), depth: k }
+  }
+  return { line: 1, column: 1, depth: 0 }
+}
+
+/**
+ * Check a pipeline document (already parsed, `extends` resolved) against the DSL and the
+ * registered plugins: every issue, by JSON pointer, without positions (see validatePipeline).
+ */
+export function checkPipelineDocument(d: Record<string, unknown>, registry: Registry): ValidationIssue[] {
+  const issues: ValidationIssue[] = []
+  const base = validateBase(d)
   if (base.errors) issues.push(...fromAjv(base.errors, ""))
-  const d = doc as Record<string, unknown>
   const swept = (stage: string) => sweptParams(d, stage)
   issues.push(...checkStage(registry, "dataset", stageAt(d, ["dataset"]), "/dataset", swept("dataset")))
   issues.push(...checkStage(registry, "model", stageAt(d, ["model"]), "/model", swept("model")))
@@ -674,7 +718,18 @@ export function validatePipeline(text: string, registry: Registry): Validated {
     )
   issues.push(...checkSweep(registry, d))
   issues.push(...checkFiles(registry, d), ...checkMethods(registry, d), ...checkPlots(registry, d))
+  return issues
+}
+
+/**
+ * Validate pipeline text (JSONC) against the DSL and the registered plugins. The text is one
+ * file as it is: `extends` is not followed here (loadPipeline resolves it, then validates).
+ */
+export function validatePipeline(text: string, registry: Registry): Validated {
+  const parsed = parsePipelineText(text)
+  if (!parsed.ok) return parsed
+  const issues = checkPipelineDocument(parsed.doc, registry)
   return issues.length === 0
-    ? { ok: true, pipeline: doc as Pipeline }
-    : { ok: false, issues: locate(issues, text, root) }
+    ? { ok: true, pipeline: parsed.doc as unknown as Pipeline }
+    : { ok: false, issues: locate(issues, text, parsed.root) }
 }

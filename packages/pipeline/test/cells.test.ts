@@ -12,6 +12,10 @@ import { good, registry } from "./registry-fixture.js"
 
 const pipeline = good as unknown as Pipeline
 
+// the ids of the fixture pipeline before composition (extends, overrides) and labels were added
+const PINNED_FIRST_IDS = ["4f021366e79630129a75190a", "fec98a418b1be3a90a2b22fb", "056836315f13c88a47c0a3f0"]
+const PINNED_ALL_IDS = "b2ced045f90b211612f5d4b985776e6c512ee62b18ea9eb0e9af9b1a364f0486"
+
 describe("cells", () => {
   it("grid × zip × seeds × methods", () => {
     expect(sweepPoints(pipeline.sweep)).toHaveLength(8) // 2 × 2 grid, × 2 zipped rows
@@ -54,6 +58,12 @@ describe("cells", () => {
     const before = new Set(expandCells(pipeline, registry).map((c) => c.id))
     const after = expandCells(more, registry).map((c) => c.id)
     expect(after.filter((id) => !before.has(id))).toHaveLength(16)
+  })
+
+  it("ids are pinned: a change to expansion or hashing must not move existing result folders", () => {
+    const ids = expandCells(pipeline, registry).map((c) => c.id)
+    expect(ids.slice(0, 3)).toEqual(PINNED_FIRST_IDS)
+    expect(contentHash(ids)).toBe(PINNED_ALL_IDS)
   })
 
   it("the backend override enters the cell identity", () => {

@@ -17,7 +17,7 @@ describe("validatePipeline", () => {
   it("reports JSON syntax errors with line and column", () => {
     const issues = issuesOf('{\n  "name": "t",\n  "seeds": [1,, 2]\n}')
     expect(issues.length).toBeGreaterThan(0)
-    expect(issues[0]).toMatchObject({ line: 3, expected: "valid JSON" })
+    expect(issues[0]).toMatchObject({ line: 3, expected: expect.stringMatching(/^valid JSON/) })
     expect(issues[0].column).toBeGreaterThan(1)
   })
 

@@ -8,9 +8,10 @@ import {
   countCells,
   expandCells,
   formatIssue,
-  validatePipeline,
+  loadPipeline,
   type Cell,
-  type Pipeline
+  type Pipeline,
+  type PipelineOverrides
 } from "@gnlab/pipeline"
 import {
   cellDir,
@@ -26,7 +27,6 @@ import {
   type Provenance
 } from "@gnlab/store"
 import { Data, Effect } from "effect"
-import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { parseBackend } from "./backends.js"
 import type { CellProgress, CellSummary } from "./cell.js"
@@ -87,19 +87,14 @@ export const expandWithinLimits = (
     return cells
   })
 
-/** Read and validate a pipeline file and its backend names (PipelineInvalid lists every issue). */
-export const readPipeline = (file: string, backendOverride?: string) =>
+/**
+ * Read a pipeline file as every command does — JSONC, the files it `extends`, then the command
+ * line's overrides and multirun axes — and validate the result and its backend names
+ * (PipelineInvalid lists every issue, each naming the file and line or the override it is in).
+ */
+export const readPipeline = (file: string, backendOverride?: string, overrides: PipelineOverrides = {}) =>
   Effect.gen(function* () {
-    let text: string
-    try {
-      text = readFileSync(file, "utf8")
-    } catch (e) {
-      return yield* new PipelineInvalid({
-        file,
-        lines: [`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`]
-      })
-    }
-    const v = validatePipeline(text, registry)
+    const v = loadPipeline(file, registry, overrides)
     if (!v.ok) return yield* new PipelineInvalid({ file, lines: v.issues.map((i) => formatIssue(file, i)) })
     // backend names are checked here (the DSL leaves them to the runner, which knows the backends)
     const named: Array<[string, string | undefined]> = [

@@ -1,6 +1,6 @@
 /**
- * Progress of a pipeline run: a live bar per running cell (method, N, M, τ0, seed,
- * iteration, loss, rate, ETA) and one for the whole run on a TTY (cli-progress), plain lines
+ * Progress of a pipeline run: a live bar per running cell (its name: method, the swept values
+ * that distinguish it, seed; iteration, loss, rate, ETA) and one for the whole run on a TTY (cli-progress), plain lines
  * otherwise or with --quiet, and a machine-readable event log (`events.jsonl`) in the
  * results folder.
  */
@@ -16,14 +16,11 @@ export interface ProgressSink {
   stop(): void
 }
 
-/** A short label of a cell: method, N, M, τ0, seed. */
-export function cellLabel(cell: Cell): string {
-  const c = cell.config
-  const n = c.dataset.params.nTrain ?? "file"
-  const m = c.model.params.width ?? "file"
-  const tau = c.model.params.initStd
-  return `${cell.label} N=${n} M=${m} τ0=${tau} seed=${c.seed}`
-}
+/**
+ * The name of a cell in progress lines, events and plan: its method, the swept values that tell
+ * it from the pipeline's other cells, its seed (@gnlab/pipeline cellNames).
+ */
+export const cellLabel = (cell: Cell): string => cell.name
 
 /**
  * ETA of a cell: the sooner of the iteration cap at the current rate and the time for the

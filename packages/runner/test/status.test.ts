@@ -105,7 +105,7 @@ describe("gnlab status", () => {
       }
     expect(s.cells[4].iter).toBe(lastRow(4).iter)
     expect(s.cells[5].iter).toBe(lastRow(5).iter)
-    expect(s.cells[0].label).toBe("gn initStd=0.5 seed=1")
+    expect(s.cells[0].label).toBe("gn τ0=0.5 seed=1")
 
     const text = gnlab("status", out)
     expect(text.code).toBe(0)

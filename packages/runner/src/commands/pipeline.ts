@@ -16,6 +16,7 @@ import { makeProgress } from "../progress.js"
 import { prepareOutFolder } from "../out-folder.js"
 import { writeReportFor } from "./report.js"
 import { cellLabel } from "../progress.js"
+import { multirunFlag, overridesArg, overridesOf } from "./overrides.js"
 import {
   defaultResults,
   cpuSpeeds,
@@ -31,7 +32,9 @@ import {
 import { registry } from "../plugins.js"
 import { largeSweepCells, maxMemoryOf } from "../resources.js"
 
-const file = Argument.String("file").pipe(Argument.withDescription("pipeline JSON file"))
+const file = Argument.String("file").pipe(
+  Argument.withDescription("pipeline file (JSON with comments; may extend others)")
+)
 const out = Flag.optional(
   Flag.String("out").pipe(Flag.withDescription("results folder (default results/<pipeline name>)"))
 )
@@ -70,22 +73,25 @@ const shardOf = (s: Option.Option<string>) =>
   })
 
 /** `gnlab validate FILE` */
-export const validate = Command.make("validate", { file, yes, maxMemory }, (f) =>
-  Effect.gen(function* () {
-    const pipeline = yield* readPipeline(f.file)
-    const count = countCells(pipeline)
-    // a huge sweep is counted, not expanded: run (with --yes) checks its cells
-    if (count > largeSweepCells && !f.yes)
-      return yield* Console.log(
-        `${f.file}: valid — pipeline "${pipeline.name}", ${count} cells (more than ${largeSweepCells}: plan and run need --yes)`
-      )
-    const cells = yield* expandWithinLimits(f.file, pipeline, undefined, {
-      yes: true,
-      maxMemory: yield* maxMemoryOf(f.maxMemory),
-      command: "validate"
+export const validate = Command.make(
+  "validate",
+  { file, overrides: overridesArg, multirun: multirunFlag, yes, maxMemory },
+  (f) =>
+    Effect.gen(function* () {
+      const pipeline = yield* readPipeline(f.file, undefined, overridesOf(f))
+      const count = countCells(pipeline)
+      // a huge sweep is counted, not expanded: run (with --yes) checks its cells
+      if (count > largeSweepCells && !f.yes)
+        return yield* Console.log(
+          `${f.file}: valid — pipeline "${pipeline.name}", ${count} cells (more than ${largeSweepCells}: plan and run need --yes)`
+        )
+      const cells = yield* expandWithinLimits(f.file, pipeline, undefined, {
+        yes: true,
+        maxMemory: yield* maxMemoryOf(f.maxMemory),
+        command: "validate"
+      })
+      yield* Console.log(`${f.file}: valid — pipeline "${pipeline.name}", ${cells.length} cells`)
     })
-    yield* Console.log(`${f.file}: valid — pipeline "${pipeline.name}", ${cells.length} cells`)
-  })
 ).pipe(Command.withDescription("Check a pipeline against the DSL and the registered plugins"))
 
 /** `gnlab plan FILE` */
@@ -93,6 +99,8 @@ export const plan = Command.make(
   "plan",
   {
     file,
+    overrides: overridesArg,
+    multirun: multirunFlag,
     out,
     backend,
     shard: shardFlag,
@@ -104,7 +112,7 @@ export const plan = Command.make(
   },
   (f) =>
     Effect.gen(function* () {
-      const pipeline = yield* readPipeline(f.file, Option.getOrUndefined(f.backend))
+      const pipeline = yield* readPipeline(f.file, Option.getOrUndefined(f.backend), overridesOf(f))
       const cells = yield* expandWithinLimits(f.file, pipeline, Option.getOrUndefined(f.backend), {
         yes: f.yes,
         maxMemory: yield* maxMemoryOf(f.maxMemory),
@@ -157,6 +165,8 @@ export const run = Command.make(
   "run",
   {
     file,
+    overrides: overridesArg,
+    multirun: multirunFlag,
     out,
     backend,
     shard: shardFlag,
@@ -189,7 +199,7 @@ export const run = Command.make(
   },
   (f) =>
     Effect.gen(function* () {
-      const pipeline = yield* readPipeline(f.file, Option.getOrUndefined(f.backend))
+      const pipeline = yield* readPipeline(f.file, Option.getOrUndefined(f.backend), overridesOf(f))
       const limit = yield* maxMemoryOf(f.maxMemory)
       // counted before expanding, so nothing is materialized or written before --yes
       const cells = yield* expandWithinLimits(f.file, pipeline, Option.getOrUndefined(f.backend), {

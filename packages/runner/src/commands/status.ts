@@ -14,6 +14,7 @@
  */
 import { Console, Effect } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
+import { cellNames } from "@gnlab/pipeline"
 import { cellDir, cellInfo, cellStatuses, nodeFiles, type CellStatus } from "@gnlab/store"
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from "node:fs"
 import { join } from "node:path"
@@ -78,13 +79,6 @@ function lastLine(path: string): string | undefined {
   }
 }
 
-const labelOf = (c: IndexEntry): string =>
-  [
-    c.label ?? "?",
-    ...Object.entries(c.point ?? {}).map(([k, v]) => `${k.slice(k.lastIndexOf(".") + 1)}=${String(v)}`),
-    `seed=${c.seed ?? "?"}`
-  ].join(" ")
-
 /** Read the status of every cell of `results` at time `nowMs`. */
 export function resultsStatus(
   results: string,
@@ -116,13 +110,22 @@ export function resultsStatus(
   } catch {
     pipeline = null
   }
-  const cells = entries.map((c): CellLine => {
+  // the names plan and the progress lines give (method, the swept values that vary, seed)
+  const names = cellNames(
+    entries.map((c) => ({
+      label: c.label ?? "?",
+      point: c.point ?? {},
+      seed: c.seed ?? Number.NaN,
+      id: c.id
+    }))
+  )
+  const cells = entries.map((c, i): CellLine => {
     const dir = cellDir(results, c.id)
     // one rule for every reader: the store's lifecycle with this window for running
     const info = cellInfo(nodeFiles, dir, c.id, nowMs, runningMinutes)
     const base = {
       id: c.id,
-      label: labelOf(c),
+      label: names[i],
       status: info.status,
       changedSecondsAgo: null,
       iter: null,

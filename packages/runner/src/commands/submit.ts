@@ -15,6 +15,7 @@ import { join, relative, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { InvalidArgument } from "../errors.js"
 import { prepareOutFolder } from "../out-folder.js"
+import { multirunFlag, overridesArg, overridesOf } from "./overrides.js"
 import { writeFileAtomic } from "../output.js"
 import {
   defaultResults,
@@ -59,7 +60,11 @@ const shown = (p: string): string => {
 export const submit = Command.make(
   "submit",
   {
-    file: Argument.String("file").pipe(Argument.withDescription("pipeline JSON file")),
+    file: Argument.String("file").pipe(
+      Argument.withDescription("pipeline file (JSON with comments; may extend others)")
+    ),
+    overrides: overridesArg,
+    multirun: multirunFlag,
     slurm: Flag.Boolean("slurm").pipe(
       Flag.withDescription("submit to Slurm (sbatch) as a job array — the one scheduler supported"),
       Flag.withDefault(false)
@@ -128,7 +133,7 @@ export const submit = Command.make(
   },
   (f) =>
     Effect.gen(function* () {
-      const pipeline = yield* readPipeline(f.file)
+      const pipeline = yield* readPipeline(f.file, undefined, overridesOf(f))
       // the sweep's size here, before anything is written or submitted; memory against
       // --max-memory only (this is not the compute nodes' memory: each task checks its own)
       const cells = yield* expandWithinLimits(f.file, pipeline, undefined, {
@@ -158,10 +163,12 @@ export const submit = Command.make(
         noCache: f.noCache
       }
       const results = resolve(Option.getOrElse(f.out, () => defaultResults(pipeline)))
+      const overridden = f.overrides.length + f.multirun.length > 0
       const paths: ScriptPaths = {
         node: process.execPath,
         gnlab: gnlabBin,
-        pipeline: resolve(f.file),
+        // with overrides the tasks run the resolved pipeline submit writes, not the file
+        pipeline: overridden ? join(slurmDir(results), "pipeline.json") : resolve(f.file),
         results,
         workdir: process.cwd()
       }
@@ -198,6 +205,7 @@ export const submit = Command.make(
       // the index the tasks write identically when they start (as gnlab run does), so that
       // `gnlab status` lists every cell as pending right away
       yield* writeResultsIndex(results, pipeline, cells)
+      if (overridden) writeFileAtomic(paths.pipeline, JSON.stringify(pipeline, null, 2) + "\n")
       writeFileAtomic(arrayScriptPath(results), array)
       writeFileAtomic(reportScriptPath(results), report)
       chmodSync(arrayScriptPath(results), 0o755)
