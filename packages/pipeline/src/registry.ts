@@ -24,6 +24,11 @@ export interface PluginDescriptor {
   /** the declaration `schema` comes from (docs, `gnlab train` flags); see params.ts */
   readonly params?: ParamDecls
   /**
+   * SHA-256 of the file a plugin was loaded from (plugins from outside the repository): it
+   * enters the id of every cell using the plugin, so an edited plugin is recomputed.
+   */
+  readonly source?: string
+  /**
    * Params that name input files (e.g. a data file): `validate` checks that they exist, and
    * the SHA-256 of their bytes enters the cell id, so an edited file is recomputed.
    */

@@ -27,10 +27,12 @@ import {
 } from "@gnlab/store"
 import { Data, Effect } from "effect"
 import { readFileSync } from "node:fs"
-import { join } from "node:path"
+import { parse as parseJsonc } from "jsonc-parser"
+import { dirname, join, resolve } from "node:path"
 import { parseBackend } from "./backends.js"
 import type { CellProgress, CellSummary } from "./cell.js"
 import { InvalidArgument, ResultsUnwritable as ResultsUnwritableError } from "./errors.js"
+import { pluginFilesInUse, pluginPath, usePluginFiles } from "./plugin-files.js"
 import { datasetPlugin, methodPlugin, registry } from "./plugins.js"
 import { CellFailed, runCellInWorker } from "./pool.js"
 import { cellLabel, makeProgress, type ProgressSink } from "./progress.js"
@@ -87,6 +89,17 @@ export const expandWithinLimits = (
     return cells
   })
 
+/**
+ * Use the plugin files a pipeline names (`"plugins"`, relative to the pipeline file). The text
+ * is read leniently (JSONC): a malformed field is left to validation to report.
+ */
+export const usePipelinePlugins = (file: string, text: string) => {
+  const doc = parseJsonc(text) as { plugins?: unknown } | undefined
+  const list = typeof doc === "object" && doc !== null && Array.isArray(doc.plugins) ? doc.plugins : []
+  const files = list.filter((p): p is string => typeof p === "string" && p.length > 0)
+  return usePluginFiles(files.map((p) => pluginPath(p, dirname(resolve(file)))))
+}
+
 /** Read and validate a pipeline file and its backend names (PipelineInvalid lists every issue). */
 export const readPipeline = (file: string, backendOverride?: string) =>
   Effect.gen(function* () {
@@ -99,6 +112,8 @@ export const readPipeline = (file: string, backendOverride?: string) =>
         lines: [`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`]
       })
     }
+    // the plugin files it names (relative to it) before its stages are checked against the plugins
+    yield* usePipelinePlugins(file, text)
     const v = validatePipeline(text, registry)
     if (!v.ok) return yield* new PipelineInvalid({ file, lines: v.issues.map((i) => formatIssue(file, i)) })
     // backend names are checked here (the DSL leaves them to the runner, which knows the backends)
@@ -117,7 +132,9 @@ export const readPipeline = (file: string, backendOverride?: string) =>
       }
     })
     if (bad.length > 0) return yield* new PipelineInvalid({ file, lines: bad })
-    return v.pipeline
+    // plugin files by absolute path: the copy in the results folder (gnlab report) finds them
+    const plugins = v.pipeline.plugins?.map((p) => pluginPath(p, dirname(resolve(file))))
+    return plugins === undefined ? v.pipeline : { ...v.pipeline, plugins }
   })
 
 /** `I/N` → [I, N], 1 ≤ I ≤ N. */
@@ -286,7 +303,9 @@ export function workerCompute(o: {
           dataset,
           dir,
           checkpointSeconds: o.checkpointSeconds,
-          provenance: o.provenance
+          provenance: o.provenance,
+          // the thread loads the same plugin files before it resolves the cell's plugins
+          pluginFiles: pluginFilesInUse()
         },
         hooks.progress
       )

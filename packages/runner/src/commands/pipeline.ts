@@ -7,6 +7,7 @@ import { cpuKernels } from "@gnlab/compute"
 import { composeSchema, countCells, stageKinds, type Cell } from "@gnlab/pipeline"
 import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
+import { readFileSync } from "node:fs"
 import { availableParallelism } from "node:os"
 import { InvalidArgument } from "../errors.js"
 import { describeHolder } from "../locks.js"
@@ -26,6 +27,7 @@ import {
   readPipeline,
   runPipeline,
   statuses,
+  usePipelinePlugins,
   workerCompute
 } from "../pipeline-run.js"
 import { registry } from "../plugins.js"
@@ -329,10 +331,32 @@ export const plugins = Command.make(
 )
 
 /** `gnlab schema` */
-export const schema = Command.make("schema", {}, () =>
-  Console.log(JSON.stringify(composeSchema(registry), null, 2))
+export const schema = Command.make(
+  "schema",
+  {
+    file: Argument.optional(
+      Argument.String("file").pipe(
+        Argument.withDescription('a pipeline whose plugin files (its "plugins") the schema includes')
+      )
+    )
+  },
+  ({ file }) =>
+    Effect.gen(function* () {
+      if (Option.isSome(file)) {
+        const text = yield* Effect.try({
+          try: () => readFileSync(file.value, "utf8"),
+          catch: (e) =>
+            new InvalidArgument({
+              field: file.value,
+              problem: `cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`
+            })
+        })
+        yield* usePipelinePlugins(file.value, text)
+      }
+      yield* Console.log(JSON.stringify(composeSchema(registry), null, 2))
+    })
 ).pipe(
   Command.withDescription(
-    "Print the pipeline JSON Schema composed from the registered plugins (pipelines/pipeline.schema.json)"
+    "Print the pipeline JSON Schema composed from the registered plugins (pipelines/pipeline.schema.json); with FILE, also its plugin files', for an editor"
   )
 )
