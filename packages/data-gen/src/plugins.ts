@@ -73,14 +73,16 @@ export const teacherStudentPlugin = defineDataset({
     nTrain: param.integer({
       minimum: 1,
       required: true,
+      unit: "points",
       description: "train points N (a prefix of the pool)"
     }),
-    nTest: param.integer({ minimum: 1, default: 10000, description: "test points" }),
+    nTest: param.integer({ minimum: 1, default: 10000, unit: "points", description: "test points" }),
     d: param.integer({ minimum: 1, default: 10, description: "input dimension" }),
-    teacherWidth: param.integer({ minimum: 1, default: 5, description: "teacher units M*" }),
+    teacherWidth: param.integer({ minimum: 1, default: 5, unit: "units", description: "teacher units M*" }),
     poolSize: param.integer({
       minimum: 1,
       default: 2000,
+      unit: "points",
       description: "size of the nested train pool (max with nTrain)"
     })
   },

@@ -67,7 +67,11 @@ export const finiteWidthPlugin = defineModel({
   id: "finite-width",
   description: "f(x) = (1/M) Σ v_i σ(u_i·x̃), u_i ~ N(0, τ0² I), v = 0 (eq. 4)",
   params: {
-    width: param.integer({ minimum: 1, description: "hidden units M (required unless initFile is given)" }),
+    width: param.integer({
+      minimum: 1,
+      unit: "units",
+      description: "hidden units M (required unless initFile is given)"
+    }),
     initStd: param.number({
       exclusiveMinimum: 0,
       default: 1,
@@ -148,7 +152,12 @@ export const meanFieldPlugin = defineModel({
   id: "mean-field",
   description: "f(x) = Σ_j ω_j v_j σ(u_j·x̃), particles of N(0, τ0² I) by quadrature, L2(μ) metric (eq. 5)",
   params: {
-    width: param.integer({ minimum: 1, required: true, description: "number of particles M" }),
+    width: param.integer({
+      minimum: 1,
+      required: true,
+      unit: "particles",
+      description: "number of particles M"
+    }),
     initStd: param.number({ exclusiveMinimum: 0, default: 1, description: "τ0 of the base measure" }),
     ...common,
     quadrature: param.literal(quadratureIds, {

@@ -99,7 +99,12 @@ export const defineMethod = <const P extends ParamDecls>(d: MethodDeclaration<P>
 /** The stopping params of the discrete methods (with the method's update cap). */
 export const stoppingParams = <const K extends number>(maxIter: K) => ({
   tol: param.number({ minimum: 0, default: 1e-8, description: "stop when L ≤ tol·L(w0); 0 disables" }),
-  maxIter: param.integer({ minimum: 0, default: maxIter, description: "at most this many updates" }),
+  maxIter: param.integer({
+    minimum: 0,
+    default: maxIter,
+    unit: "updates",
+    description: "at most this many updates"
+  }),
   divergenceFactor: param.number({
     exclusiveMinimum: 1,
     default: 1e6,
