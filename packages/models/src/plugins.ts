@@ -23,6 +23,8 @@ export interface ModelPlugin {
   readonly description: string
   readonly params: ParamDecls
   readonly schema: JsonSchema
+  /** other names `gnlab train --model` accepts */
+  readonly aliases?: ReadonlyArray<string>
   /** params naming input files: checked to exist, and hashed into the cell id by content */
   readonly files?: ReadonlyArray<string>
   /** problems of valid params beyond the schema (run by validate), e.g. an initFile's contents */
@@ -42,6 +44,7 @@ export interface ModelDeclaration<P extends ParamDecls> {
   readonly id: string
   readonly description: string
   readonly params: P
+  readonly aliases?: ReadonlyArray<string>
   /** object-level schema rules beyond the per-param ones (e.g. if/then) */
   readonly rules?: JsonSchema
   readonly files?: ReadonlyArray<keyof P & string>
@@ -65,6 +68,8 @@ const common = {
 /** The finite-width network of eq. 4 (ω = 1/M), initialised from the seed's init stream or a file. */
 export const finiteWidthPlugin = defineModel({
   id: "finite-width",
+  // `gnlab train --model finite` (its value before plugins named the models)
+  aliases: ["finite"],
   description: "f(x) = (1/M) Σ v_i σ(u_i·x̃), u_i ~ N(0, τ0² I), v = 0 (eq. 4)",
   params: {
     width: param.integer({

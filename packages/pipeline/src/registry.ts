@@ -28,6 +28,8 @@ export interface PluginDescriptor {
    * enters the id of every cell using the plugin, so an edited plugin is recomputed.
    */
   readonly source?: string
+  /** other names `gnlab train` accepts for it (e.g. `--model finite`, the flag's former value) */
+  readonly aliases?: ReadonlyArray<string>
   /**
    * Params that name input files (e.g. a data file): `validate` checks that they exist, and
    * the SHA-256 of their bytes enters the cell id, so an edited file is recomputed.

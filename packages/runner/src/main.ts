@@ -13,7 +13,7 @@ import { query } from "./commands/query.js"
 import { report } from "./commands/report.js"
 import { status } from "./commands/status.js"
 import { submit } from "./commands/submit.js"
-import { train } from "./commands/train.js"
+import { makeTrain } from "./commands/train.js"
 import { InvalidArgument } from "./errors.js"
 import { pluginPath, splitPluginFlags, usePluginFiles } from "./plugin-files.js"
 import { gnlabVersion } from "./version.js"
@@ -23,7 +23,7 @@ const gnlabCommand = () =>
   Command.make("gnlab").pipe(
     Command.withDescription("Gauss–Newton vs gradient descent on over-parameterized networks"),
     Command.withSubcommands([
-      train,
+      makeTrain(),
       backends,
       validate,
       plan,
@@ -71,7 +71,6 @@ const program = Effect.gen(function* () {
     // a plugin file that does not load, exports no plugin or clashes with another's id
     PluginFileInvalid: (e) => usage(e.message),
     InvalidArgument: (e) => usage(e.message),
-    InvalidFile: (e) => usage(e.message),
     // each command provides its own backend (backends.ts); a forced one that is missing ends here
     BackendUnavailable: (e) => usage(`--backend ${e.backend} is not available: ${e.reason}`),
     PipelineInvalid: (e) => usage(e.message),

@@ -69,7 +69,9 @@ describe("the worked plugin example (examples/plugins)", () => {
     const ids = () => {
       const r = gnlab("plan", pipeline, "--json", "--out", join(dir, "none"))
       expect(r.code, r.stderr).toBe(0)
-      return (JSON.parse(r.stdout).cells as Array<{ id: string; cell: string }>).map((c) => `${c.cell} ${c.id}`)
+      return (JSON.parse(r.stdout).cells as Array<{ id: string; cell: string }>).map(
+        (c) => `${c.cell} ${c.id}`
+      )
     }
     const before = ids()
     writeFileSync(
