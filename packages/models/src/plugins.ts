@@ -104,6 +104,15 @@ export const finiteWidthPlugin = defineModel({
         ? [{ param: "initFile", expected: "initial weights in the --init format", found: e.message }]
         : []
     }
+    // the width is the file's: a width param that says otherwise would be recorded wrong
+    if (p.width !== undefined && p.width !== init.width)
+      return [
+        {
+          param: "width",
+          expected: `the initFile's ${init.width} hidden units (or no width)`,
+          found: String(p.width)
+        }
+      ]
     // the network's bias follows the file: a bias param that says otherwise would be recorded wrong
     const hasBias = init.hiddenBias !== undefined
     return p.bias === hasBias

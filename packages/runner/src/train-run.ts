@@ -243,17 +243,20 @@ export function trainCell(r: TrainRequest): Cell {
   const { pipeline, chosen } = trainPipeline(r)
   const v = validatePipeline(JSON.stringify(pipeline), registry)
   if (!v.ok) {
-    const issue = v.issues[0]
     // "/methods/0/params/lr" → the method's --lr
-    const [, stageKey, ...rest] = issue.path.split("/")
-    const kind = stageOfPath[stageKey]
-    const param = rest[rest.length - 1]
-    const field =
-      kind === undefined
-        ? "flags"
-        : rest.includes("params") && param !== "params"
-          ? flagOf(chosen[kind], param)
-          : `--${kind}`
+    const fieldOf = (path: string): string => {
+      const [, stageKey, ...rest] = path.split("/")
+      if (stageKey === "seeds") return "--seed"
+      const kind = stageOfPath[stageKey]
+      const param = rest[rest.length - 1]
+      if (kind === undefined) return "flags"
+      return rest.includes("params") && param !== "params" ? flagOf(chosen[kind], param) : `--${kind}`
+    }
+    // a problem with a flag that was given before one with a default or a missing flag
+    const issue =
+      v.issues.find((i) => r.given.has(fieldOf(i.path).slice(2)) || fieldOf(i.path) === "--seed") ??
+      v.issues[0]
+    const field = fieldOf(issue.path)
     return fail(
       field,
       issue.expected === "this required field"

@@ -46,6 +46,65 @@ describe("the worked plugin example (examples/plugins)", () => {
     expect(md).toContain("L(final)/L(0) per method")
   })
 
+  it("gnlab train runs the plugin method with its declared params as flags (--plugin)", () => {
+    const r = gnlab(
+      "train",
+      "--plugin",
+      "examples/plugins/gd-momentum.ts",
+      "--plugin",
+      "examples/plugins/every-step.ts",
+      "--method",
+      "gd-momentum",
+      "--beta",
+      "0.5",
+      "--metrics",
+      "dense",
+      "--n-train",
+      "20",
+      "--width",
+      "30",
+      "--n-test",
+      "100",
+      "--max-iter",
+      "50",
+      "--json",
+      "--quiet"
+    )
+    expect(r.code, r.stderr).toBe(0)
+    const s = JSON.parse(r.stdout)
+    expect(s.config.method).toMatchObject({
+      plugin: "gd-momentum",
+      params: { beta: 0.5, lr: 5, maxIter: 50 }
+    })
+    expect(s.config.metrics).toEqual({ plugin: "dense", params: { perDecade: 100 } })
+    // the plugin files' bytes are part of the cell
+    expect(s.config.inputs).toMatchObject({
+      "method.plugin": expect.any(String),
+      "metrics.plugin": expect.any(String)
+    })
+    expect(s.iterations).toBe(50)
+    // its params are refused like any other: by the declaration, naming the flag
+    const bad = gnlab(
+      "train",
+      "--plugin",
+      "examples/plugins/gd-momentum.ts",
+      "--method",
+      "gd-momentum",
+      "--beta",
+      "1",
+      "--n-train",
+      "5",
+      "--width",
+      "5"
+    )
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toBe("gnlab: --beta: expected a number < 1, found 1\n")
+    // without the plugin file the method is unknown
+    expect(gnlab("train", "--method", "gd-momentum", "--n-train", "5", "--width", "5").stderr).toMatch(
+      /^gnlab: --method: expected one of gn, gd/
+    )
+  })
+
   it("the editor schema of the example is made on demand and committed current", () => {
     const r = gnlab("schema", example)
     expect(r.code, r.stderr).toBe(0)

@@ -401,8 +401,9 @@ export const gradientFlowPlugin = defineMethod({
 
 /** The method plugins of this package. */
 export const methodPlugins: ReadonlyArray<MethodPlugin> = [
-  gdPlugin,
+  // the first is `gnlab train`'s default method
   gnPlugin,
+  gdPlugin,
   rfPlugin,
   gnFlowPlugin,
   gradientFlowPlugin
