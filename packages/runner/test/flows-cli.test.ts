@@ -166,7 +166,7 @@ describe("flag validation of the flows and the mean-field model", () => {
     ["an ODE tolerance without a flow", { odeRtol: 1e-6 }, /^--ode-rtol: is not a parameter of/],
     [
       "a quadrature for the finite model",
-      { quadrature: "rqmc" },
+      { model: "finite", quadrature: "rqmc" },
       /^--quadrature: is not a parameter of .*model mean-field/
     ],
     ["an unknown quadrature", { model: "mean-field", quadrature: "rqmcc" }, /did you mean "rqmc"/],
@@ -205,5 +205,7 @@ describe("flag validation of the flows and the mean-field model", () => {
     })
     expect(trainCellOf({ ...base, model: "finite" }).config.model.plugin).toBe("finite-width")
     expect(trainCellOf({ ...base, model: "mean-field" }).config.model.params.quadrature).toBe("mc")
+    // without --model, a flag only one model has chooses it
+    expect(trainCellOf({ ...base, quadrature: "rqmc" }).config.model.plugin).toBe("mean-field")
   })
 })
