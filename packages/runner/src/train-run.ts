@@ -72,7 +72,7 @@ const switchFlag = (name: string, p: Param<unknown>): string =>
  * name several plugins declare is one flag, described by the first). Booleans are switches.
  */
 export function trainFlagSpecs(): ReadonlyArray<TrainFlagSpec> {
-  const specs = new Map<string, TrainFlagSpec>()
+  const specs = new Map<string, TrainFlagSpec & { readonly defaults: ReadonlyArray<string> }>()
   for (const kind of trainStages)
     for (const plugin of stagePlugins(kind))
       for (const [name, p] of Object.entries(plugin.params ?? {})) {
@@ -80,25 +80,32 @@ export function trainFlagSpecs(): ReadonlyArray<TrainFlagSpec> {
         const flag = isSwitch ? switchFlag(name, p) : flagName(name, p)
         if ((fixedTrainFlags as ReadonlyArray<string>).includes(flag)) continue
         const owner = `${kind} ${plugin.id}`
+        const dflt = p.default === undefined ? "none" : JSON.stringify(p.default)
         const known = specs.get(flag)
         if (known !== undefined) {
-          specs.set(flag, { ...known, owners: [...known.owners, owner] })
+          specs.set(flag, { ...known, owners: [...known.owners, owner], defaults: [...known.defaults, dflt] })
           continue
         }
         const unit = p.unit === undefined ? "" : ` [${p.unit}]`
-        const dflt = p.default === undefined ? "" : ` (default ${JSON.stringify(p.default)})`
         specs.set(flag, {
           flag,
           param: name,
           switch: isSwitch || undefined,
-          description: `${p.description ?? name}${unit}${isSwitch ? "" : dflt}`,
-          owners: [owner]
+          description: isSwitch
+            ? `${name} ${p.default === true ? "false" : "true"} (${p.description ?? name})`
+            : `${p.description ?? name}${unit}`,
+          owners: [owner],
+          defaults: [dflt]
         })
       }
-  return [...specs.values()].map((s) => ({
-    ...s,
-    description: `${s.description} — ${s.owners.join(", ")}`
-  }))
+  return [...specs.values()].map(({ defaults, ...s }) => {
+    // the default when every plugin that has the param agrees on it (the reference lists each)
+    const same = !s.switch && defaults.every((d) => d === defaults[0]) && defaults[0] !== "none"
+    return {
+      ...s,
+      description: `${s.description}${same ? ` (default ${defaults[0]})` : ""} — ${s.owners.join(", ")}`
+    }
+  })
 }
 
 /** What the flags say: a plugin id per stage (undefined: the default), the given param flags, seed, backend. */
