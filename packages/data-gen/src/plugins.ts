@@ -1,83 +1,118 @@
 /**
- * Dataset plugins for pipelines: a kind, an id, a JSON Schema of the parameters, and `load`.
- * The pipeline DSL validates params against `schema` (defaults filled in) before `load` runs.
+ * Dataset plugins for pipelines: a kind, an id, the declaration of the parameters, and `load`.
+ * The pipeline DSL validates params against the schema derived from `params` (defaults
+ * filled in) before `load` runs.
  */
+import {
+  param,
+  paramsSchema,
+  type Infer,
+  type JsonSchema,
+  type ParamDecls,
+  type ParamProblem
+} from "@gnlab/pipeline"
 import { readFileSync } from "node:fs"
 import { InvalidFile, parseDataFile } from "./files.js"
-import { teacherStudent, type Dataset } from "./teacher.js"
+import { drawTeacher, teacherStudent, type Dataset, type Teacher } from "./teacher.js"
 
-/** A dataset plugin. */
+/** The sizes of a dataset known before it is loaded (for memory and time estimates). */
+export interface DatasetSizes {
+  readonly nTrain: number
+  readonly nTest: number
+  readonly d: number
+  /** rows generated for the train set (a nested pool may be larger than N) */
+  readonly pool: number
+}
+
+/** A dataset plugin (params validated, defaults filled in, by the time its functions see them). */
 export interface DatasetPlugin {
   readonly kind: "dataset"
   readonly id: string
   readonly description: string
-  readonly schema: { readonly [k: string]: unknown }
+  readonly params: ParamDecls
+  readonly schema: JsonSchema
   /** params naming input files: checked to exist, and hashed into the cell id by content */
   readonly files?: ReadonlyArray<string>
   /** problems of valid params beyond the schema (run by validate), e.g. a data file's contents */
-  readonly check?: (
-    params: Readonly<Record<string, unknown>>
-  ) => ReadonlyArray<{ readonly param: string; readonly expected: string; readonly found: string }>
-  /** The data of a seed (params already validated and completed with defaults). */
+  check?(params: Readonly<Record<string, unknown>>): ReadonlyArray<ParamProblem>
+  /** The data of a seed. */
   load(params: Readonly<Record<string, unknown>>, seed: number): Dataset
+  /** its sizes before loading, when the params say them (undefined: known once loaded) */
+  sizes?(params: Readonly<Record<string, unknown>>): DatasetSizes | undefined
+  /** the teacher that labelled the data, when there is one (the feature-learning distances use it) */
+  teacher?(params: Readonly<Record<string, unknown>>, seed: number): Teacher
 }
 
-/** Teacher–student data of SPEC.md (paper §5.1). */
-export const teacherStudentPlugin: DatasetPlugin = {
+/** A dataset plugin as written: its functions get the params typed from the declaration. */
+export interface DatasetDeclaration<P extends ParamDecls> {
+  readonly id: string
+  readonly description: string
+  readonly params: P
+  /** object-level schema rules beyond the per-param ones (e.g. if/then) */
+  readonly rules?: JsonSchema
+  readonly files?: ReadonlyArray<keyof P & string>
+  check?(params: Infer<P>): ReadonlyArray<ParamProblem>
+  load(params: Infer<P>, seed: number): Dataset
+  sizes?(params: Infer<P>): DatasetSizes | undefined
+  teacher?(params: Infer<P>, seed: number): Teacher
+}
+
+/** Declare a dataset plugin: its schema is derived from `params`. */
+export const defineDataset = <const P extends ParamDecls>(d: DatasetDeclaration<P>): DatasetPlugin => ({
   kind: "dataset",
+  ...d,
+  schema: paramsSchema(d.params, d.rules)
+})
+
+/** Teacher–student data of SPEC.md (paper §5.1). */
+export const teacherStudentPlugin = defineDataset({
   id: "teacher-student",
   description:
     "x ~ N(0, I_d), y = (1/M*) Σ v*_k silu(u*_k·x + b*_k), teacher weights ~ N(0,1); nested train pool",
-  schema: {
-    type: "object",
-    additionalProperties: false,
-    required: ["nTrain"],
-    properties: {
-      nTrain: { type: "integer", minimum: 1, description: "train points N (a prefix of the pool)" },
-      nTest: { type: "integer", minimum: 1, default: 10000, description: "test points" },
-      d: { type: "integer", minimum: 1, default: 10, description: "input dimension" },
-      teacherWidth: { type: "integer", minimum: 1, default: 5, description: "teacher units M*" },
-      poolSize: {
-        type: "integer",
-        minimum: 1,
-        default: 2000,
-        description: "size of the nested train pool (max with nTrain)"
-      }
-    }
-  },
-  load: (p, seed) =>
-    teacherStudent({
-      seed,
-      nTrain: p.nTrain as number,
-      nTest: p.nTest as number,
-      d: p.d as number,
-      teacherWidth: p.teacherWidth as number,
-      poolSize: p.poolSize as number
+  params: {
+    nTrain: param.integer({
+      minimum: 1,
+      required: true,
+      unit: "points",
+      description: "train points N (a prefix of the pool)"
+    }),
+    nTest: param.integer({ minimum: 1, default: 10000, unit: "points", description: "test points" }),
+    d: param.integer({ minimum: 1, default: 10, description: "input dimension" }),
+    teacherWidth: param.integer({ minimum: 1, default: 5, unit: "units", description: "teacher units M*" }),
+    poolSize: param.integer({
+      minimum: 1,
+      default: 2000,
+      unit: "points",
+      description: "size of the nested train pool (max with nTrain)"
     })
-}
+  },
+  load: (p, seed) => teacherStudent({ seed, ...p }),
+  sizes: (p) => ({
+    nTrain: p.nTrain,
+    nTest: p.nTest,
+    d: p.d,
+    pool: Math.max(p.nTrain, p.poolSize, p.teacherWidth)
+  }),
+  teacher: (p, seed) => drawTeacher(seed, p.d, p.teacherWidth)
+})
 
 /** Data from a JSON file in the `--data` format of `gnlab train` (the seed is ignored). */
-export const dataFilePlugin: DatasetPlugin = {
-  kind: "dataset",
+export const dataFilePlugin = defineDataset({
   id: "data-file",
   description:
     'Data from a JSON file {"xTrain", "yTrain", "xTest", "yTest"} (the format of gnlab train --data)',
-  schema: {
-    type: "object",
-    additionalProperties: false,
-    required: ["file"],
-    properties: {
-      file: {
-        type: "string",
-        minLength: 1,
-        description: "path of the data file (relative to the working directory)"
-      }
-    }
+  params: {
+    file: param.string({
+      minLength: 1,
+      required: true,
+      flag: "data",
+      description: "path of the data file (relative to the working directory)"
+    })
   },
   files: ["file"],
   check(p) {
     try {
-      parseDataFile(readFileSync(p.file as string, "utf8"), p.file as string)
+      parseDataFile(readFileSync(p.file, "utf8"), p.file)
       return []
     } catch (e) {
       // an unreadable file is reported by validate's file check
@@ -86,8 +121,8 @@ export const dataFilePlugin: DatasetPlugin = {
         : []
     }
   },
-  load: (p) => parseDataFile(readFileSync(p.file as string, "utf8"), p.file as string)
-}
+  load: (p) => parseDataFile(readFileSync(p.file, "utf8"), p.file)
+})
 
 /** The dataset plugins of this package. */
 export const datasetPlugins: ReadonlyArray<DatasetPlugin> = [teacherStudentPlugin, dataFilePlugin]

@@ -101,7 +101,8 @@ export function fileDigest(path: string): string {
 
 /**
  * The digests of the input files a cell's stages name (the params each plugin lists in
- * `files`), by `stage.param`; undefined when there are none, so the ids of cells without
+ * `files`), by `stage.param`, and of the file of each stage's plugin loaded from outside the
+ * repository (`stage.plugin`); undefined when there are none, so the ids of cells without
  * files do not change. `digest` defaults to reading the file; callers cache it.
  */
 export function inputDigests(
@@ -112,6 +113,9 @@ export function inputDigests(
   const out: Record<string, string> = {}
   for (const kind of ["dataset", "model", "method", "metrics"] as const) {
     const stage = config[kind]
+    // a plugin loaded from a file: its code is part of what determines the result
+    const source = registry.get(kind, stage.plugin)?.source
+    if (source !== undefined) out[`${kind}.plugin`] = source
     for (const param of registry.get(kind, stage.plugin)?.files ?? []) {
       const path = stage.params[param]
       if (typeof path === "string") out[`${kind}.${param}`] = digest(path)

@@ -21,6 +21,10 @@ export interface Pipeline {
    * Compute backend for every stage unless a stage sets its own (cpu, tfjs, tfjs:wasm, ...)
    */
   backend?: string
+  /**
+   * Plugin modules to load (.ts or .js files, relative to this file) whose exported plugins the stages may name; each file's bytes enter the ids of the cells that use its plugins
+   */
+  plugins?: string[]
   dataset: Stage
   model: Stage
   /**

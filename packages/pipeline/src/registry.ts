@@ -3,7 +3,9 @@
  * plot…) as objects carrying at least this descriptor — a kind, an id, a description and a
  * JSON Schema of the parameters; the runner gathers them into a registry. The DSL and the
  * runner never list plugins themselves: a new plugin is a new object in its package's list.
+ * A plugin declares its parameters once (`params`, see params.ts); `schema` is derived from it.
  */
+import type { ParamDecls } from "./params.js"
 
 /** A JSON Schema object (draft 2020-12). */
 export type JsonSchema = { readonly [k: string]: unknown }
@@ -19,6 +21,15 @@ export interface PluginDescriptor {
   readonly description: string
   /** JSON Schema of `params` (an object schema; `default`s are applied when cells are resolved) */
   readonly schema: JsonSchema
+  /** the declaration `schema` comes from (docs, `gnlab train` flags); see params.ts */
+  readonly params?: ParamDecls
+  /**
+   * SHA-256 of the file a plugin was loaded from (plugins from outside the repository): it
+   * enters the id of every cell using the plugin, so an edited plugin is recomputed.
+   */
+  readonly source?: string
+  /** other names `gnlab train` accepts for it (e.g. `--model finite`, the flag's former value) */
+  readonly aliases?: ReadonlyArray<string>
   /**
    * Params that name input files (e.g. a data file): `validate` checks that they exist, and
    * the SHA-256 of their bytes enters the cell id, so an edited file is recomputed.

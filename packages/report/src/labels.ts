@@ -82,15 +82,6 @@ export function duration(s: number | null | undefined): string {
       : `${(s / 3600).toFixed(1)} h`
 }
 
-/** Colours of the paper's methods, the same in every figure; other series take the palette. */
-export const methodColors: Readonly<Record<string, string>> = {
-  gn: "#d62728",
-  gd: "#1f77b4",
-  rf: "#2ca02c",
-  "gn-flow": "#9467bd",
-  "gradient-flow": "#8c564b"
-}
-
 /** A categorical palette for series that are not methods (tableau10 without the method colours first). */
 export const palette = [
   "#ff7f0e",

@@ -13,6 +13,7 @@
  * fails with `ResultsInvalid`, which names the problem and the fix.
  */
 import type { RunSummary, TrajectoryRow } from "@gnlab/metrics"
+import { curvesPlot } from "./builtin-plots.js"
 import {
   cellFacts,
   classifyCell,
@@ -290,7 +291,10 @@ function readTrainFolder(dir: string): Effect.Effect<ResultsFolder, ResultsInval
     description: "one `gnlab train` run",
     methods: [{ plugin: method, label }],
     seeds: [seed],
-    report: { title: `gnlab train: ${basename(resolve(dir))}`, plots: [{ id: "losses", plugin: "curves" }] }
+    report: {
+      title: `gnlab train: ${basename(resolve(dir))}`,
+      plots: [{ id: "losses", plugin: curvesPlot.id }]
+    }
   }
   return Effect.succeed({ dir, pipeline, cells: [readCellAt(dir, entry)], runs: [] })
 }

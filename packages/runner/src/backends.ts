@@ -16,7 +16,7 @@ import {
 } from "@gnlab/compute-tfjs"
 import { Effect, Layer } from "effect"
 import { InvalidArgument } from "./errors.js"
-import { oneOf } from "./train-config.js"
+import { oneOf } from "./choices.js"
 
 /** A parsed `--backend` value. */
 export type BackendChoice = { readonly kind: "cpu" } | { readonly kind: "tfjs"; readonly variant: TfjsChoice }

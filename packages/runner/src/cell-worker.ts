@@ -7,9 +7,12 @@ import { Effect, Exit, Fiber } from "effect"
 import { parentPort, workerData } from "node:worker_threads"
 import { backendLayerFor } from "./cell-backend.js"
 import { runCell, type CellRunOptions } from "./cell.js"
+import { usePluginFiles } from "./plugin-files.js"
 
-/** The job a worker receives. */
-export type CellJob = Omit<CellRunOptions, "onProgress" | "onRow">
+/** The job a worker receives: the cell, and the plugin files (absolute paths) its plugins may come from. */
+export type CellJob = Omit<CellRunOptions, "onProgress" | "onRow"> & {
+  readonly pluginFiles?: ReadonlyArray<string>
+}
 
 /** Messages from a worker. */
 export type WorkerMessage =
@@ -23,7 +26,8 @@ const job = workerData as CellJob
 const post = (m: WorkerMessage) => port.postMessage(m)
 
 const fiber = Effect.runFork(
-  runCell({ ...job, onProgress: (progress) => post({ type: "progress", progress }) }).pipe(
+  usePluginFiles(job.pluginFiles ?? []).pipe(
+    Effect.andThen(runCell({ ...job, onProgress: (progress) => post({ type: "progress", progress }) })),
     Effect.scoped,
     Effect.provide(backendLayerFor(job.config.backend))
   )

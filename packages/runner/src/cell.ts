@@ -6,7 +6,7 @@
  * atomically at the end.
  */
 import { Compute, cpuKernels } from "@gnlab/compute"
-import { drawTeacher, type Dataset } from "@gnlab/data-gen"
+import type { Dataset } from "@gnlab/data-gen"
 import {
   finiteOrNull,
   initDistance,
@@ -28,7 +28,7 @@ import {
 } from "@gnlab/solvers"
 import type { Provenance } from "@gnlab/store"
 import { Effect, Exit } from "effect"
-import { methodPlugin, metricsPlugin, modelPlugin } from "./plugins.js"
+import { datasetPlugin, methodPlugin, metricsPlugin, modelPlugin } from "./plugins.js"
 import { finishCell, openTrajectoryAt, readCheckpoint, resetCell, writeCheckpoint } from "./store.js"
 import { gnlabVersion } from "./version.js"
 
@@ -152,11 +152,11 @@ export const runCell = Effect.fnUntraced(function* (o: CellRunOptions) {
   )
   const problem: Problem = { net, kernels, y: data.yTrain }
   // the teacher's units, for the feature-learning distances (teacher–student data only)
-  const dp = config.dataset.params
+  const teacherOf = datasetPlugin(config.dataset.plugin).teacher
   const teacher =
-    config.dataset.plugin === "teacher-student"
-      ? teacherUnits(drawTeacher(config.seed, dp.d as number, dp.teacherWidth as number), net.spec.bias)
-      : undefined
+    teacherOf === undefined
+      ? undefined
+      : teacherUnits(teacherOf(config.dataset.params, config.seed), net.spec.bias)
   const testLoss = (s: TrainState): number =>
     halfMeanSquare(predict(backend, net, s.params, xtTest, data.nTest).map((f, a) => f - data.yTest[a]))
 

@@ -13,27 +13,31 @@ import { query } from "./commands/query.js"
 import { report } from "./commands/report.js"
 import { status } from "./commands/status.js"
 import { submit } from "./commands/submit.js"
-import { train } from "./commands/train.js"
+import { makeTrain } from "./commands/train.js"
+import { InvalidArgument } from "./errors.js"
+import { pluginPath, splitPluginFlags, usePluginFiles } from "./plugin-files.js"
 import { gnlabVersion } from "./version.js"
 
-const gnlab = Command.make("gnlab").pipe(
-  Command.withDescription("Gauss–Newton vs gradient descent on over-parameterized networks"),
-  Command.withSubcommands([
-    train,
-    backends,
-    validate,
-    plan,
-    run,
-    submit,
-    status,
-    report,
-    plugins,
-    schema,
-    exportCommand,
-    query,
-    compare
-  ])
-)
+/** The command tree (built once the plugins are known). */
+const gnlabCommand = () =>
+  Command.make("gnlab").pipe(
+    Command.withDescription("Gauss–Newton vs gradient descent on over-parameterized networks"),
+    Command.withSubcommands([
+      makeTrain(),
+      backends,
+      validate,
+      plan,
+      run,
+      submit,
+      status,
+      report,
+      plugins,
+      schema,
+      exportCommand,
+      query,
+      compare
+    ])
+  )
 
 /** Exit code of invalid input. */
 const EXIT_USAGE = 2
@@ -53,12 +57,20 @@ const presenter: CliOutput.Presenter = {
 
 // --debug (anywhere on the line) prints the stack of an unexpected failure; without it, one line
 const debug = process.argv.includes("--debug")
-const argv = process.argv.slice(2).filter((a) => a !== "--debug")
+// --plugin FILE (anywhere on the line, any command): plugin modules loaded before the command runs
+const pluginFlags = splitPluginFlags(process.argv.slice(2).filter((a) => a !== "--debug"))
 
-const program = Command.runWith(gnlab, { version: gnlabVersion })(argv).pipe(
+const program = Effect.gen(function* () {
+  if (pluginFlags.missing)
+    return yield* new InvalidArgument({ field: "--plugin", problem: "expected a file after --plugin" })
+  yield* usePluginFiles(pluginFlags.files.map((f) => pluginPath(f, process.cwd())))
+  // the command tree after the plugins: `gnlab train`'s flags come from the registered plugins
+  return yield* Command.runWith(gnlabCommand(), { version: gnlabVersion })(pluginFlags.rest)
+}).pipe(
   Effect.catchTags({
+    // a plugin file that does not load, exports no plugin or clashes with another's id
+    PluginFileInvalid: (e) => usage(e.message),
     InvalidArgument: (e) => usage(e.message),
-    InvalidFile: (e) => usage(e.message),
     // each command provides its own backend (backends.ts); a forced one that is missing ends here
     BackendUnavailable: (e) => usage(`--backend ${e.backend} is not available: ${e.reason}`),
     PipelineInvalid: (e) => usage(e.message),

@@ -27,11 +27,14 @@ import {
   type Provenance
 } from "@gnlab/store"
 import { Data, Effect } from "effect"
-import { join } from "node:path"
+import { parse as parseJsonc } from "jsonc-parser"
+import { readFileSync } from "node:fs"
+import { dirname, join, resolve } from "node:path"
 import { parseBackend } from "./backends.js"
 import type { CellProgress, CellSummary } from "./cell.js"
 import { InvalidArgument, ResultsUnwritable as ResultsUnwritableError } from "./errors.js"
-import { datasetPlugin, registry } from "./plugins.js"
+import { pluginFilesInUse, pluginPath, usePluginFiles } from "./plugin-files.js"
+import { datasetPlugin, methodPlugin, registry } from "./plugins.js"
 import { CellFailed, runCellInWorker } from "./pool.js"
 import { cellLabel, makeProgress, type ProgressSink } from "./progress.js"
 import {
@@ -88,12 +91,45 @@ export const expandWithinLimits = (
   })
 
 /**
- * Read a pipeline file as every command does — JSONC, the files it `extends`, then the command
- * line's overrides and multirun axes — and validate the result and its backend names
- * (PipelineInvalid lists every issue, each naming the file and line or the override it is in).
+/**
+ * The plugin files a pipeline names (`"plugins"`, each relative to the file that names it), in
+ * the file and in every file it `extends`, as absolute paths. Read leniently (JSONC): a
+ * malformed field, a missing parent or a cycle is left to validation to report.
+ */
+export function pipelinePluginFiles(file: string, seen: Set<string> = new Set()): string[] {
+  const path = resolve(file)
+  if (seen.has(path)) return []
+  seen.add(path)
+  let doc: { plugins?: unknown; extends?: unknown } | undefined
+  try {
+    doc = parseJsonc(readFileSync(path, "utf8")) as typeof doc
+  } catch {
+    return []
+  }
+  if (typeof doc !== "object" || doc === null) return []
+  const strings = (v: unknown) =>
+    (Array.isArray(v) ? v : [v]).filter((p): p is string => typeof p === "string" && p.length > 0)
+  const own = strings(doc.plugins).map((p) => pluginPath(p, dirname(path)))
+  const inherited = strings(doc.extends).flatMap((parent) =>
+    pipelinePluginFiles(resolve(dirname(path), parent), seen)
+  )
+  return [...new Set([...inherited, ...own])]
+}
+
+/** Load the plugin files a pipeline (and every file it extends) names: {@link pipelinePluginFiles}. */
+export const usePipelinePlugins = (file: string) => usePluginFiles(pipelinePluginFiles(file))
+
+/**
+ * Read a pipeline file as every command does — its plugin files loaded first, then JSONC, the
+ * files it `extends`, the command line's overrides and multirun axes — and validate the result
+ * and its backend names (PipelineInvalid lists every issue, each naming the file and line or the
+ * override it is in).
  */
 export const readPipeline = (file: string, backendOverride?: string, overrides: PipelineOverrides = {}) =>
   Effect.gen(function* () {
+    // the plugin files it names before its stages are checked against the plugins
+    const pluginFiles = pipelinePluginFiles(file)
+    yield* usePluginFiles(pluginFiles)
     const v = loadPipeline(file, registry, overrides)
     if (!v.ok) return yield* new PipelineInvalid({ file, lines: v.issues.map((i) => formatIssue(file, i)) })
     // backend names are checked here (the DSL leaves them to the runner, which knows the backends)
@@ -112,7 +148,9 @@ export const readPipeline = (file: string, backendOverride?: string, overrides: 
       }
     })
     if (bad.length > 0) return yield* new PipelineInvalid({ file, lines: bad })
-    return v.pipeline
+    // every plugin file of the chain by absolute path: the copy in the results folder (gnlab
+    // report, status) finds them
+    return pluginFiles.length === 0 ? v.pipeline : { ...v.pipeline, plugins: pluginFiles }
   })
 
 /** `I/N` → [I, N], 1 ≤ I ≤ N. */
@@ -151,13 +189,10 @@ export const cpuSpeeds: Readonly<Record<"native" | "typescript", CpuSpeeds>> = {
 }
 
 /**
- * Rough seconds of a cell on the CPU backend with the given kernel speeds: GN ≈ 2N²M/gram +
- * 2·(N³/3)/factor + 3NMD/features per step and ≈ 0.92·N·(10/λ) steps (its cap with a fixed ε), GD ≈ 3NMD/features per step for
- * all its steps, RF ≈ one N³ eigendecomposition; a GN flow ≈ 2 000 GN steps, a Rosenbrock
- * gradient flow ≈ 100·(1e-3/rtol)^0.47 GN-sized steps, and a Dormand–Prince gradient flow
- * ≈ 20 000 GD steps (right-hand sides with σ* and output rows, measured on
- * pipelines/theory/flows.json; the adaptive solver decides: stiff flows, large τ0, take
- * more); plus the test evaluations.
+ * Rough seconds of a cell on the CPU backend with the given kernel speeds: its method
+ * plugin's `cost` (e.g. GN ≈ 2N²M/gram + 2·(N³/3)/factor + 3NMD/features per step, the flows
+ * by measured step counts: see each plugin) or, without one, `maxIter` feature passes of
+ * 3NMD/features each; plus the test evaluations on the recorded rows.
  */
 export function estimateSeconds(cell: Cell, speeds: CpuSpeeds = cpuSpeeds.typescript, d = 10): number {
   const c = cell.config
@@ -166,36 +201,13 @@ export function estimateSeconds(cell: Cell, speeds: CpuSpeeds = cpuSpeeds.typesc
   const nTest = Number(c.dataset.params.nTest ?? 10000)
   const dim = d + 1
   const maxIter = Number(c.method.params.maxIter ?? 1000)
-  const features = (3 * n * m * dim) / speeds.features
+  const featurePass = (3 * n * m * dim) / speeds.features
   const rows = 10 + 20 * Math.log10(Math.max(10, maxIter))
   const tests = (rows * nTest * m * dim) / speeds.features
-  const gnStep = (2 * n * n * m) / speeds.gram + (2 * n ** 3) / 3 / speeds.factor + features
-  switch (c.method.plugin) {
-    case "gn": {
-      // the paper's damping: ≈ 0.92·N·(10/λ) updates to tol 1e-8 (91, 456, 916 at N = 100, 500,
-      // 1 000 with λ = 10, M = 5 000, τ0 = 1: pipelines/paper/table1-flow.json); a fixed ε well
-      // above σ* turns GN into a preconditioned GD that runs to its cap (docs/frontier.md)
-      const lr = Number(c.method.params.lr ?? 10)
-      const updates =
-        c.method.params.damping === "fixed" ? maxIter : Math.min(maxIter, Math.max(50, (9.2 * n) / lr))
-      return updates * gnStep + tests
-    }
-    case "rf":
-      return (10 * n ** 3) / speeds.factor + (n * n * m) / speeds.gram + tests
-    case "gn-flow":
-      return 2000 * gnStep + tests
-    case "gradient-flow": {
-      if (c.method.params.integrator !== "rosenbrock") return 20000 * features + tests
-      // ROS2: one Gram, one factorization and ~4 feature passes per step; ~100 steps at
-      // rtol 1e-3, ×10^0.47 per decade of rtol (measured at N = 20…2 000, τ0 ≤ 1, docs/flows.md),
-      // plus the steps clipped to land on the output rows
-      const rtol = Number(c.method.params.rtol ?? 1e-4)
-      const steps = 100 * (1e-3 / rtol) ** 0.47 + rows / 2
-      return steps * (gnStep + features) + tests
-    }
-    default:
-      return maxIter * features + tests
-  }
+  const gnStep = (2 * n * n * m) / speeds.gram + (2 * n ** 3) / 3 / speeds.factor + featurePass
+  const plugin = methodPlugin(c.method.plugin)
+  const context = { nTrain: n, width: m, nTest, dim, speeds, featurePass, gnStep, rows }
+  return (plugin.cost?.(c.method.params, context) ?? maxIter * featurePass) + tests
 }
 
 /** The status of every cell of a pipeline in a results folder (the store's vocabulary). */
@@ -307,7 +319,9 @@ export function workerCompute(o: {
           dataset,
           dir,
           checkpointSeconds: o.checkpointSeconds,
-          provenance: o.provenance
+          provenance: o.provenance,
+          // the thread loads the same plugin files before it resolves the cell's plugins
+          pluginFiles: pluginFilesInUse()
         },
         hooks.progress
       )

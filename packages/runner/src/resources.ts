@@ -10,6 +10,7 @@ import { Data, Effect, Option } from "effect"
 import { constants } from "node:buffer"
 import { totalmem } from "node:os"
 import { InvalidArgument } from "./errors.js"
+import { datasetPlugin, methodPlugin, modelPlugin, registry } from "./plugins.js"
 
 /** A run that would not fit (memory, array sizes) or a sweep too large without --yes. */
 export class ResourceLimit extends Data.TaggedError("ResourceLimit")<{
@@ -44,9 +45,6 @@ export interface MemoryEstimate {
 }
 
 const F64 = 8
-// methods that assemble and factor the N × N Gram matrix A (and use K = X̃X̃ᵀ)
-const gramMethods = new Set(["gn", "rf", "gn-flow"])
-const flowMethods = new Set(["gn-flow", "gradient-flow"])
 
 /**
  * Bytes a cell needs, roughly: data (train pool, test set and their augmented copies),
@@ -56,14 +54,17 @@ const flowMethods = new Set(["gn-flow", "gradient-flow"])
  * device holds float32 copies of the same arrays: counted as float64 to stay on the safe side.
  */
 export function estimateMemory(s: CellSizes): MemoryEstimate {
+  // what the method holds beyond the features: its plugin says (a Gram matrix, more weight copies)
+  const memory = registry.get("method", s.method) === undefined ? undefined : methodPlugin(s.method).memory
+  const gram = memory?.gram === true
   const dim = s.d + 1
   const params = s.width * (dim + 1)
   const nm = s.nTrain * s.width
-  const nn = gramMethods.has(s.method) ? s.nTrain * s.nTrain : 0
+  const nn = gram ? s.nTrain * s.nTrain : 0
   const parts: Array<[string, number]> = [
     ["data", F64 * ((s.pool + s.nTest) * (s.d + 1) + 2 * s.nTrain * dim + s.nTest * dim)],
-    ["weights", F64 * params * (flowMethods.has(s.method) ? 16 : 8)],
-    ["N × M features", F64 * nm * (gramMethods.has(s.method) ? 3 : 2)],
+    ["weights", F64 * params * (memory?.weightCopies ?? 8)],
+    ["N × M features", F64 * nm * (gram ? 3 : 2)],
     ["N × N buffers", F64 * nn * 5],
     ["test rows", F64 * (s.backend.startsWith("tfjs") ? 2048 : 256) * s.width]
   ]
@@ -141,24 +142,16 @@ export function memoryProblem(
 }
 
 /**
- * The sizes of a pipeline cell when they are known before its data are loaded
- * (teacher–student data; a data file's N is known once it is read: undefined then).
+ * The sizes of a pipeline cell when they are known before its data are loaded (its dataset
+ * plugin's `sizes` and model plugin's `width` say them; a data file's N is known once it is
+ * read: undefined then).
  */
 export function cellSizes(cell: Cell): CellSizes | undefined {
   const c = cell.config
-  const dp = c.dataset.params
-  const width = c.model.params.width
-  if (c.dataset.plugin !== "teacher-student" || typeof width !== "number") return undefined
-  const nTrain = Number(dp.nTrain)
-  return {
-    nTrain,
-    nTest: Number(dp.nTest),
-    d: Number(dp.d),
-    width,
-    pool: Math.max(nTrain, Number(dp.poolSize ?? 0), Number(dp.teacherWidth ?? 0)),
-    method: c.method.plugin,
-    backend: c.backend
-  }
+  const sizes = datasetPlugin(c.dataset.plugin).sizes?.(c.dataset.params)
+  const width = modelPlugin(c.model.plugin).width?.(c.model.params)
+  if (sizes === undefined || width === undefined) return undefined
+  return { ...sizes, width, method: c.method.plugin, backend: c.backend }
 }
 
 /** The sizes of a cell once its data are loaded. */

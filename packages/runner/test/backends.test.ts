@@ -29,25 +29,15 @@ import {
   precisionWarnings
 } from "../src/backends.js"
 import { InvalidArgument } from "../src/errors.js"
-import { resolveTrainConfig } from "../src/train-config.js"
 import { runTraining } from "../src/train-run.js"
+import { trainCellOf } from "./train-flags.js"
 
 const config = (method: string, maxIter: number, tol = 0, size = { nTrain: 100, width: 500, nTest: 1000 }) =>
-  resolveTrainConfig({
+  trainCellOf({
     method,
     ...size,
-    initStd: 1,
-    seed: 1,
-    d: 10,
-    activation: "silu",
-    noBias: false,
     tol,
     maxIter,
-    damping: "max-sigma-min",
-    eps0: 1e-7,
-    muH: 1,
-    rfCutoff: 1e-10,
-    recordPerDecade: 20,
     // the test loss of the first 10 and the last rows only: the comparison needs the last
     testPerDecade: 0
   })
@@ -136,7 +126,7 @@ describe("gnlab backends", () => {
 
 /** One run of `cfg` on a backend. */
 const train = (cfg: ReturnType<typeof config>, layer: Layer.Layer<Compute, unknown>) =>
-  runTraining(cfg, {}).pipe(Effect.scoped, Effect.provide(layer))
+  runTraining(cfg).pipe(Effect.scoped, Effect.provide(layer))
 
 describe.each(["tfjs:wasm", "tfjs:cpu"])("%s agrees with the float64 CPU backend", (name) => {
   it.live("GD, 500 updates", () =>
@@ -238,15 +228,11 @@ describe.each([
     Effect.gen(function* () {
       const b = yield* acquire()
       const base = b.numTensors()
-      const exit = yield* runTraining(
-        config("gd", 50, 0, small),
-        {},
-        {
-          onRow: (row) => {
-            if (row.iter === 3) throw new Error("disk full")
-          }
+      const exit = yield* runTraining(config("gd", 50, 0, small), {
+        onRow: (row) => {
+          if (row.iter === 3) throw new Error("disk full")
         }
-      ).pipe(Effect.scoped, Effect.provideService(Compute, b), Effect.exit)
+      }).pipe(Effect.scoped, Effect.provideService(Compute, b), Effect.exit)
       assert.isTrue(Exit.isFailure(exit))
       assert.strictEqual(b.numTensors(), base)
     }).pipe(Effect.scoped)
@@ -257,11 +243,11 @@ describe.each([
       const b = yield* acquire()
       const base = b.numTensors()
       let rows = 0
-      const fiber = yield* runTraining(
-        config("gd", 10_000_000, 0, small),
-        {},
-        { onRow: () => void rows++ }
-      ).pipe(Effect.scoped, Effect.provideService(Compute, b), Effect.forkChild)
+      const fiber = yield* runTraining(config("gd", 10_000_000, 0, small), { onRow: () => void rows++ }).pipe(
+        Effect.scoped,
+        Effect.provideService(Compute, b),
+        Effect.forkChild
+      )
       yield* Effect.sleep("300 millis")
       // mid-run: the binding's tensors are alive
       assert.isAbove(rows, 10)

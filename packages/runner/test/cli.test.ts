@@ -36,7 +36,13 @@ describe("gnlab train", () => {
         "gnlabVersion"
       ])
     )
-    expect(s.trainConfig).toMatchObject({ method: "gn", nTrain: 30, width: 40, lr: 10, tol: 1e-8, seed: 3 })
+    // the resolved one-cell pipeline: the flags and every default of the chosen plugins
+    expect(s.config).toMatchObject({
+      dataset: { plugin: "teacher-student", params: { nTrain: 30, nTest: 200, d: 10 } },
+      model: { plugin: "finite-width", params: { width: 40, initStd: 1 } },
+      method: { plugin: "gn", params: { lr: 10, tol: 1e-8 } },
+      seed: 3
+    })
     expect(s.stopReason).toBe("converged")
     expect(s.finalTrainLoss).toBeLessThanOrEqual(1e-8 * s.initialTrainLoss)
     expect(s.backend).toBe("cpu")
@@ -184,8 +190,8 @@ describe("gnlab train", () => {
         /--method: expected one of gn, gd, rf, gn-flow, gradient-flow, got "newton"/
       ],
       ["a near miss", ["--method", "gdd", ...small], /did you mean "gd"/],
-      ["negative width", ["--n-train", "10", "--width", "-5"], /--width: must be a positive integer, got -5/],
-      ["missing N", ["--width", "5"], /--n-train: must be a positive integer/],
+      ["negative width", ["--n-train", "10", "--width", "-5"], /--width: expected a number ≥ 1, found -5/],
+      ["missing N", ["--width", "5"], /--n-train: is required/],
       ["a non-number", ["--n-train", "ten", "--width", "5"], /--n-train/],
       ["an unknown flag", ["--widht", "5"], /--widht/],
       [
@@ -201,12 +207,12 @@ describe("gnlab train", () => {
       [
         "widths that disagree",
         ["--data", join(dir, "data.json"), "--init", join(dir, "init.json"), "--width", "7"],
-        /--width: is 7 but --init has 1 hidden units/
+        /--width: expected the initFile's 1 hidden units \(or no width\), found 7/
       ],
       [
         "a missing file",
         ["--data", join(dir, "nope.json"), "--width", "5"],
-        /nope\.json: .*cannot read \(ENOENT\)/
+        /--data: expected an existing file .*nope\.json.*\(ENOENT\)/
       ],
       [
         "a bad activation",

@@ -5,8 +5,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { describe, expect, it } from "vitest"
-import { resolveTrainConfig, type TrainFlags } from "../src/train-config.js"
-import { defaultTrainFlags as base, trainFlagProblem } from "./train-flags.js"
+import { defaultTrainFlags as base, trainCellOf, trainFlagProblem, type TrainFlags } from "./train-flags.js"
 
 const bin = fileURLToPath(new URL("../bin/gnlab.js", import.meta.url))
 const gnlab = (...args: string[]) => {
@@ -41,16 +40,11 @@ describe("gnlab train --method gn-flow | gradient-flow", () => {
     )
     expect(r.code).toBe(0)
     const s = JSON.parse(r.stdout)
-    expect(s.trainConfig).toMatchObject({
-      method: "gn-flow",
-      model: "finite",
-      quadrature: null,
-      lr: null,
-      tEnd: 6,
-      hessian: "loss",
-      odeRtol: 1e-7,
-      damping: { rule: "theory", eta: 0.5, muH: 1 / 20 }
+    expect(s.config.method).toMatchObject({
+      plugin: "gn-flow",
+      params: { tEnd: 6, hessian: "loss", odeRtol: 1e-7, damping: "theory", eta: 0.5 }
     })
+    expect(s.config.model.plugin).toBe("finite-width")
     expect(s.stopReason).toBe("maxIter")
     const rows = readRows(out)
     // 20 points per decade over 4 decades below t_end, then t_end, plus the initial row
@@ -69,7 +63,7 @@ describe("gnlab train --method gn-flow | gradient-flow", () => {
     expect(s.finalTrainLoss).toBe(rows[81].trainLoss)
   })
 
-  it("gradient-flow records t and pinvNorm, no ε; tol stops it early; --record-per-decade sets the grid", () => {
+  it("gradient-flow records t and pinvNorm, no ε; tol stops it early; --per-decade sets the grid", () => {
     const out = join(tmp(), "gf")
     const r = gnlab(
       "train",
@@ -78,7 +72,7 @@ describe("gnlab train --method gn-flow | gradient-flow", () => {
       ...small,
       "--t-end",
       "2000",
-      "--record-per-decade",
+      "--per-decade",
       "5",
       "--tol",
       "0.5",
@@ -114,13 +108,8 @@ describe("gnlab train --method gn-flow | gradient-flow", () => {
     )
     expect(mf.code).toBe(0)
     const s = JSON.parse(mf.stdout)
-    expect(s.trainConfig).toMatchObject({
-      model: "mean-field",
-      quadrature: "rqmc",
-      lr: 10,
-      tEnd: null,
-      hessian: null
-    })
+    expect(s.config.model).toMatchObject({ plugin: "mean-field", params: { quadrature: "rqmc" } })
+    expect(s.config.method).toMatchObject({ plugin: "gn", params: { lr: 10 } })
     expect(s.stopReason).toBe("converged")
     const out = join(tmp(), "gd")
     expect(gnlab("train", "--method", "gd", ...small, "--max-iter", "3", "--out", out).code).toBe(0)
@@ -132,10 +121,10 @@ describe("gnlab train --method gn-flow | gradient-flow", () => {
   it("bad flags: exit 2, one line naming the flag, nothing written", () => {
     const dir = tmp()
     for (const [args, message] of [
-      [["--method", "gn-flow", ...small], /--t-end: is required with --method gn-flow/],
+      [["--method", "gn-flow", ...small], /--t-end: is required/],
       [
         ["--model", "mean-feild", ...small],
-        /--model: expected one of finite, mean-field, got "mean-feild" \(did you mean "mean-field"\?\)/
+        /--model: expected one of finite-width, mean-field, got "mean-feild" \(did you mean "mean-field"\?\)/
       ]
     ] as const) {
       const out = join(dir, "out")
@@ -149,22 +138,15 @@ describe("gnlab train --method gn-flow | gradient-flow", () => {
 })
 
 describe("flag validation of the flows and the mean-field model", () => {
-  const cases: ReadonlyArray<[string, Partial<TrainFlags>, RegExp]> = [
-    [
-      "a flow without a horizon",
-      { method: "gradient-flow" },
-      /^--t-end: is required with --method gradient-flow/
-    ],
-    [
-      "a horizon for a discrete method",
-      { tEnd: 5 },
-      /^--t-end: is only used by --method gn-flow or gradient-flow/
-    ],
-    ["a non-positive horizon", { method: "gn-flow", tEnd: 0 }, /^--t-end: must be a finite number > 0/],
+  // the flags are the plugins' params: each is checked by its declaration (one-cell pipeline)
+  const cases: ReadonlyArray<[string, TrainFlags, RegExp]> = [
+    ["a flow without a horizon", { method: "gradient-flow" }, /^--t-end: is required/],
+    ["a horizon for a discrete method", { tEnd: 5 }, /^--t-end: is not a parameter of .*method gn,.*gn-flow/],
+    ["a non-positive horizon", { method: "gn-flow", tEnd: 0 }, /^--t-end: expected a number > 0, found 0/],
     [
       "a learning rate for a flow",
       { method: "gn-flow", tEnd: 1, lr: 1 },
-      /^--lr: --method gn-flow is a flow/
+      /^--lr: is not a parameter of .*method gn-flow/
     ],
     [
       "an unknown H",
@@ -174,56 +156,56 @@ describe("flag validation of the flows and the mean-field model", () => {
     [
       "H for the gradient flow",
       { method: "gradient-flow", tEnd: 1, hessian: "loss" },
-      /^--hessian: is only used by --method gn-flow/
+      /^--hessian: is not a parameter of .*\(it is one of method gn-flow\)/
     ],
-    ["η outside (0, 1)", { method: "gn-flow", tEnd: 1, eta: 1.5 }, /^--eta: must be in \(0, 1\)/],
-    ["a bad ODE tolerance", { method: "gn-flow", tEnd: 1, odeRtol: 2 }, /^--ode-rtol: must be in \(0, 1\)/],
-    ["an ODE tolerance without a flow", { odeRtol: 1e-6 }, /^--ode-rtol: is only used by/],
+    [
+      "η outside (0, 1)",
+      { method: "gn-flow", tEnd: 1, eta: 1.5 },
+      /^--eta: expected a number < 1, found 1.5/
+    ],
+    ["an ODE tolerance without a flow", { odeRtol: 1e-6 }, /^--ode-rtol: is not a parameter of/],
     [
       "a quadrature for the finite model",
-      { quadrature: "rqmc" },
-      /^--quadrature: is only used with --model mean-field/
+      { model: "finite", quadrature: "rqmc" },
+      /^--quadrature: is not a parameter of .*model mean-field/
     ],
     ["an unknown quadrature", { model: "mean-field", quadrature: "rqmcc" }, /did you mean "rqmc"/],
-    ["a mean-field init file", { model: "mean-field" }, /^--init: is not used by --model mean-field/],
     [
-      "Sobol beyond its table",
-      { model: "mean-field", quadrature: "rqmc", d: 300 },
-      /^--quadrature: rqmc has Sobol direction numbers for D ≤ 256/
-    ]
+      "a mean-field init file",
+      { model: "mean-field", init: "w.json" },
+      /^--init: is not a parameter of .*model mean-field/
+    ],
+    [
+      "an unknown model",
+      { model: "mean-feild" },
+      /^--model: expected one of finite-width, mean-field, got "mean-feild"/
+    ],
+    ["a non-number", { width: "ten" }, /^--width: expected a number, got "ten"/]
   ]
-  for (const [name, flags, message] of cases)
-    it(name, () => {
-      const files = name === "a mean-field init file" ? { width: 40, initD: 10, hasBias: true } : {}
-      expect(problemOf(flags, files)).toMatch(message)
-    })
+  for (const [name, flags, message] of cases) it(name, () => expect(problemOf(flags)).toMatch(message))
 
-  it("defaults: μ_H = λ_min(H), an explicit --mu-h wins, max-iter is capped by the output grid", () => {
-    const cfg = (f: Partial<TrainFlags>) => resolveTrainConfig({ ...base, ...f })
-    expect(cfg({ method: "gn-flow", tEnd: 1 }).damping).toEqual({ rule: "theory", eta: 0.5, muH: 1 / 20 })
-    expect(cfg({ method: "gn-flow", tEnd: 1, hessian: "identity" }).damping).toEqual({
-      rule: "theory",
+  it("defaults come from the declarations: μ_H = λ_min(H) at create, --model finite is finite-width", () => {
+    const method = (f: TrainFlags) => trainCellOf({ ...base, ...f }).config.method
+    // gn-flow: the theory's damping, η = 0.5, μ_H left to the method (1/N for H = ∇²L)
+    expect(method({ method: "gn-flow", tEnd: 1 }).params).toMatchObject({
+      damping: "theory",
       eta: 0.5,
-      muH: 1
+      hessian: "loss"
     })
-    expect(cfg({ method: "gn-flow", tEnd: 1, eta: 0.9, muH: 0.01 }).damping).toEqual({
-      rule: "theory",
+    expect(method({ method: "gn-flow", tEnd: 1 }).params.muH).toBeUndefined()
+    expect(method({ method: "gn-flow", tEnd: 1, eta: 0.9, muH: 0.01 }).params).toMatchObject({
       eta: 0.9,
       muH: 0.01
     })
-    expect(cfg({ method: "gn-flow", tEnd: 1, damping: "fixed", eps: 0.1 }).damping).toEqual({
-      rule: "fixed",
-      eps: 0.1
+    expect(method({ method: "gn" }).params).toMatchObject({
+      damping: "max-sigma-min",
+      eps0: 1e-7,
+      maxIter: 10_000,
+      lr: 10
     })
-    expect(cfg({ method: "gn", damping: "theory", eta: 0.5 }).damping).toEqual({
-      rule: "theory",
-      eta: 0.5,
-      muH: 1
-    })
-    expect(cfg({ method: "gn" }).damping).toEqual({ rule: "max-sigma-min", eps0: 1e-7 })
-    expect(cfg({ method: "gn-flow", tEnd: 1 }).maxIter).toBe(81)
-    expect(cfg({ method: "gn-flow", tEnd: 1, maxIter: 10 }).maxIter).toBe(10)
-    expect(cfg({ method: "gn-flow", tEnd: 1, maxIter: 1000 }).maxIter).toBe(81)
-    expect(cfg({ model: "mean-field" }).quadrature).toBe("mc")
+    expect(trainCellOf({ ...base, model: "finite" }).config.model.plugin).toBe("finite-width")
+    expect(trainCellOf({ ...base, model: "mean-field" }).config.model.params.quadrature).toBe("mc")
+    // without --model, a flag only one model has chooses it
+    expect(trainCellOf({ ...base, quadrature: "rqmc" }).config.model.plugin).toBe("mean-field")
   })
 })

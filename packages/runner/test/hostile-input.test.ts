@@ -53,9 +53,7 @@ describe("sizes that cannot fit", () => {
       "1e9"
     )
     expect(r.code).toBe(2)
-    expect(oneLine(r.stderr)).toBe(
-      "gnlab: --record-per-decade: must be at most 1000 points per decade, got 1000000000"
-    )
+    expect(oneLine(r.stderr)).toBe("gnlab: --record-per-decade: expected a number ≤ 1000, found 1000000000")
   })
 })
 
@@ -139,7 +137,7 @@ describe("pipelines", () => {
 })
 
 describe("gnlab train records the truth about its files", () => {
-  it("the data file's test set, a bias-free net from an --init without hiddenBias; --d 10 against d = 3 is refused", () => {
+  it("the data file's test set, a bias-free net from an --init without hiddenBias (--no-bias says so); --d is refused with --data", () => {
     const dir = tmp()
     writeFileSync(
       join(dir, "data.json"),
@@ -180,13 +178,15 @@ describe("gnlab train records the truth about its files", () => {
       "gd",
       "--max-iter",
       "3",
+      "--no-bias",
       "--quiet"
     ]
     // --debug is accepted anywhere and changes nothing on success
     const r = gnlab(dir, "train", ...files, "--json", "--debug")
     expect(r.code, r.stderr).toBe(0)
     const s = JSON.parse(r.stdout)
-    expect(s.trainConfig).toMatchObject({ nTest: 5, d: 3, width: 2, bias: false })
+    expect(s.config.dataset).toEqual({ plugin: "data-file", params: { file: "data.json" } })
+    expect(s.config.model.params).toMatchObject({ initFile: "init.json", bias: false })
     expect(s.config.model.params.bias).toBe(false)
     expect(s.config.inputs).toMatchObject({
       "dataset.file": expect.any(String),
@@ -194,6 +194,12 @@ describe("gnlab train records the truth about its files", () => {
     })
     const d10 = gnlab(dir, "train", ...files, "--d", "10")
     expect(d10.code).toBe(2)
-    expect(oneLine(d10.stderr)).toMatch(/^gnlab: --d: is 10 but the rows of --data have 3 numbers/)
+    expect(oneLine(d10.stderr)).toMatch(/^gnlab: --d: is not a parameter of dataset data-file/)
+    // the file's truth is checked: an --init without hiddenBias needs --no-bias
+    const biased = gnlab(dir, "train", ...files.filter((f) => f !== "--no-bias"))
+    expect(biased.code).toBe(2)
+    expect(oneLine(biased.stderr)).toMatch(
+      /^gnlab: --no-bias: expected bias: false \(the initFile has no hiddenBias/
+    )
   })
 })

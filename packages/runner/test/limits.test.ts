@@ -20,8 +20,7 @@ import {
   parseMemory,
   type CellSizes
 } from "../src/resources.js"
-import { resolveTrainConfig, type TrainFlags } from "../src/train-config.js"
-import { defaultTrainFlags } from "./train-flags.js"
+import { defaultTrainFlags, trainCellOf, type TrainFlags } from "./train-flags.js"
 
 const sizes = (o: Partial<CellSizes>): CellSizes => ({
   nTrain: 100,
@@ -125,12 +124,10 @@ describe("a pipeline cell that cannot fit", () => {
   })
 })
 
-describe("gnlab train's metadata", () => {
-  // no N or d of its own: the files give them
-  const flags: TrainFlags = { ...defaultTrainFlags, nTest: 10000, nTrain: undefined, width: 10, d: undefined }
-  const refusal = (f: () => unknown): InvalidArgument => {
+describe("gnlab train's flags are the chosen plugins' params", () => {
+  const refusal = (f: TrainFlags): InvalidArgument => {
     try {
-      f()
+      trainCellOf({ ...defaultTrainFlags, ...f })
     } catch (e) {
       if (e instanceof InvalidArgument) return e
       throw e
@@ -138,35 +135,20 @@ describe("gnlab train's metadata", () => {
     throw new Error("expected InvalidArgument")
   }
 
-  it("--d given and different from the data's d is refused, even when it is 10", () => {
-    const data = { nTrain: 5, d: 3, nTest: 5 }
-    expect(refusal(() => resolveTrainConfig({ ...flags, d: 10 }, data)).field).toBe("--d")
-    expect(resolveTrainConfig(flags, data).d).toBe(3)
-    expect(resolveTrainConfig({ ...flags, d: 3 }, data).d).toBe(3)
-  })
-
-  it("records the data file's test set size, not --n-test", () => {
-    expect(resolveTrainConfig(flags, { nTrain: 5, d: 3, nTest: 5 }).nTest).toBe(5)
-    expect(resolveTrainConfig({ ...flags, nTrain: 5 }).nTest).toBe(10000)
-  })
-
-  it("records bias: false for an --init file without hiddenBias", () => {
-    const init = { width: 4, initD: 10, hasBias: false }
-    const cfg = resolveTrainConfig({ ...flags, nTrain: 5, width: undefined }, init)
-    expect(cfg.bias).toBe(false)
-    expect(
-      resolveTrainConfig({ ...flags, nTrain: 5, width: undefined }, { ...init, hasBias: true }).bias
-    ).toBe(true)
+  it("--data chooses the data-file dataset, whose file gives N, d and the test set: --d and --n-test are refused", () => {
+    const dir = mkdtempSync(join(tmpdir(), "gnlab-train-data-"))
+    const data = join(dir, "d.json")
+    writeFileSync(data, JSON.stringify({ xTrain: [[1, 2, 3]], yTrain: [1], xTest: [[1, 2, 3]], yTest: [0] }))
+    const cell = trainCellOf({ width: 4, data })
+    expect(cell.config.dataset).toEqual({ plugin: "data-file", params: { file: data } })
+    expect(refusal({ nTrain: undefined, nTest: undefined, data, d: 10 }).field).toBe("--d")
+    expect(refusal({ nTrain: undefined, data }).field).toBe("--n-test")
   })
 
   it("refuses points per decade that would make grids of billions of points", () => {
-    const flow = { ...flags, nTrain: 5, method: "gn-flow", tEnd: 1 }
-    expect(refusal(() => resolveTrainConfig({ ...flow, recordPerDecade: 1e9 })).field).toBe(
-      "--record-per-decade"
-    )
-    expect(refusal(() => resolveTrainConfig({ ...flags, nTrain: 5, testPerDecade: 1e9 })).field).toBe(
-      "--test-per-decade"
-    )
+    expect(refusal({ method: "gn-flow", tEnd: 1, perDecade: 1e9 }).field).toBe("--per-decade")
+    expect(refusal({ recordPerDecade: 1e9 }).field).toBe("--record-per-decade")
+    expect(refusal({ testPerDecade: 1e9 }).field).toBe("--test-per-decade")
   })
 })
 

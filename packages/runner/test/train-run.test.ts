@@ -6,8 +6,8 @@ import { Effect, Exit, Fiber, Layer } from "effect"
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { resolveTrainConfig } from "../src/train-config.js"
 import { runTraining } from "../src/train-run.js"
+import { trainCellOf } from "./train-flags.js"
 
 /** The CPU backend, counting bindings and disposals; `failGram` makes GN's Gram throw. */
 function countingBackend(failGram = false) {
@@ -38,31 +38,13 @@ function countingBackend(failGram = false) {
 }
 
 const flags = (method: string, maxIter: number) =>
-  resolveTrainConfig({
-    method,
-    nTrain: 20,
-    width: 30,
-    initStd: 1,
-    seed: 1,
-    d: 10,
-    nTest: 50,
-    activation: "silu",
-    noBias: false,
-    tol: 0,
-    maxIter,
-    damping: "max-sigma-min",
-    eps0: 1e-7,
-    muH: 1,
-    rfCutoff: 1e-10,
-    recordPerDecade: 20,
-    testPerDecade: 20
-  })
+  trainCellOf({ method, nTrain: 20, width: 30, nTest: 50, tol: 0, maxIter })
 
 describe("runTraining releases the feature kernels", () => {
   it.live("on success", () =>
     Effect.gen(function* () {
       const { counts, layer } = countingBackend()
-      const r = yield* runTraining(flags("gd", 25), {}).pipe(Effect.scoped, Effect.provide(layer))
+      const r = yield* runTraining(flags("gd", 25)).pipe(Effect.scoped, Effect.provide(layer))
       assert.strictEqual(r.summary.iterations, 25)
       assert.strictEqual(r.summary.stopReason, "maxIter")
       assert.deepStrictEqual(counts, { bound: 1, disposed: 1 })
@@ -72,11 +54,7 @@ describe("runTraining releases the feature kernels", () => {
   it.live("on failure", () =>
     Effect.gen(function* () {
       const { counts, layer } = countingBackend(true)
-      const exit = yield* runTraining(flags("gn", 5), {}).pipe(
-        Effect.scoped,
-        Effect.provide(layer),
-        Effect.exit
-      )
+      const exit = yield* runTraining(flags("gn", 5)).pipe(Effect.scoped, Effect.provide(layer), Effect.exit)
       assert.isTrue(Exit.isFailure(exit))
       assert.deepStrictEqual(counts, { bound: 1, disposed: 1 })
     })
@@ -85,7 +63,7 @@ describe("runTraining releases the feature kernels", () => {
   it.live("on interruption", () =>
     Effect.gen(function* () {
       const { counts, layer } = countingBackend()
-      const fiber = yield* runTraining(flags("gd", 10_000_000), {}).pipe(
+      const fiber = yield* runTraining(flags("gd", 10_000_000)).pipe(
         Effect.scoped,
         Effect.provide(layer),
         Effect.forkChild
@@ -102,7 +80,7 @@ describe("a gnlab train --out folder", () => {
   it.live("records its provenance and reads as a results folder of one cell (gnlab report)", () =>
     Effect.gen(function* () {
       const out = join(mkdtempSync(join(tmpdir(), "gnlab-train-out-")), "run")
-      const r = yield* runTraining(flags("gn", 5), {}, {}, out).pipe(
+      const r = yield* runTraining(flags("gn", 5), {}, out).pipe(
         Effect.scoped,
         Effect.provide(Layer.succeed(Compute, cpuBackend))
       )

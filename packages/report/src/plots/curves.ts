@@ -6,6 +6,7 @@
  */
 import { aggregateTrajectories, seedBand, type TrajectoryRow } from "@gnlab/metrics"
 import { fieldLabel, num, paramSymbol, sequentialColors, valueText } from "../labels.js"
+import { reportMethod } from "../plugins.js"
 import type { CellResult, PlotDeclaration, ResultsFolder } from "../results.js"
 import {
   axisFor,
@@ -365,12 +366,13 @@ function boundRatios(
   return ends.length === 0 ? undefined : { worst, endLo: Math.min(...ends), endHi: Math.max(...ends) }
 }
 
-/** η of the cells' GN flow when it has the theory damping (Prop. 3 applies), else undefined. */
+/** η of the proved bound of the cells' method (its plugin's `decayRate`, e.g. Prop. 3 for a theory-damped GN flow), else undefined. */
 function boundEta(cells: ReadonlyArray<CellResult>): number | undefined {
   const c = cells[0]
-  if (c.entry.method !== "gn-flow" || paramValue(c, "method.damping") !== "theory") return undefined
-  const eta = paramValue(c, "method.eta")
-  return typeof eta === "number" ? eta : undefined
+  const config = (c.summary?.config ?? c.config) as
+    { method?: { params?: Record<string, unknown> } } | undefined
+  const params = config?.method?.params
+  return params === undefined ? undefined : reportMethod(c.entry.method)?.decayRate?.(params)
 }
 
 /** A trajectory field of a row (null when absent). */

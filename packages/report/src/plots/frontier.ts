@@ -10,6 +10,7 @@
 import { seedBand } from "@gnlab/metrics"
 import type { TopLevelSpec } from "vega-lite"
 import { num, paramText, valueText } from "../labels.js"
+import { reportMethod } from "../plugins.js"
 import type { CellResult, PlotDeclaration, ResultsFolder } from "../results.js"
 import {
   axisFor,
@@ -33,24 +34,15 @@ export type FrontierCost = "gramAssemblies" | "wallSeconds"
 
 /**
  * Gram assemblies of a cell. Rule: the summary's `gramAssemblies` when it records one (the
- * flows do), else derived from the method plugin — GN assembles one Gram A = JJᵀ per update
- * (its `iterations`), GD none, RF one (the last layer's Gram, once, for its min-norm solve
- * and refinement). Undefined for any other plugin without the field (left out, with a note).
+ * flows do), else the method plugin's `gramAssemblies` of its `iterations` (GN one per
+ * update, GD none, RF one). Undefined for a plugin without either (left out, with a note).
  */
 export function gramAssembliesOf(cell: CellResult): number | undefined {
   const s = cell.summary as unknown as Record<string, unknown> | undefined
   if (s === undefined) return undefined
   if (typeof s.gramAssemblies === "number") return s.gramAssemblies
-  switch (cell.entry.method) {
-    case "gn":
-      return typeof s.iterations === "number" ? s.iterations : undefined
-    case "gd":
-      return 0
-    case "rf":
-      return 1
-    default:
-      return undefined
-  }
+  const fromPlugin = reportMethod(cell.entry.method)?.gramAssemblies
+  return fromPlugin !== undefined && typeof s.iterations === "number" ? fromPlugin(s.iterations) : undefined
 }
 
 /** A cell's cost: its Gram assemblies (see `gramAssembliesOf`) or its summary's wall seconds. */

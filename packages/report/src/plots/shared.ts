@@ -2,11 +2,12 @@
  * What the plot plugins share: the figure types, cells' parameters and grouping into
  * panels, log axes and their labels, panel layout, and the figures' look.
  */
-import { plotPlugins, type RateFit } from "@gnlab/metrics"
+import type { RateFit } from "@gnlab/metrics"
 import type { TopLevelSpec } from "vega-lite"
 import { fontFamily } from "../font.js"
-import { methodColors, palette, paramText, valueText } from "../labels.js"
-import type { CellResult, PlotDeclaration, ResultsFolder } from "../results.js"
+import { palette, paramText, valueText } from "../labels.js"
+import { reportMethod } from "../plugins.js"
+import type { CellResult, ResultsFolder } from "../results.js"
 
 /** A declared figure: a spec to render, or the reason there is none. */
 export interface Figure {
@@ -85,7 +86,7 @@ export function methodScale(methods: ReadonlyArray<{ label: string; plugin: stri
   return {
     domain: methods.map((m) => m.label),
     range: methods.map((m) => {
-      const base = methodColors[m.plugin]
+      const base = reportMethod(m.plugin)?.color
       if (base === undefined) return palette[k++ % palette.length]
       const n = count(m.plugin)
       if (n === 1) return base
@@ -395,16 +396,3 @@ export function panelled(
 }
 
 export const schemaUrl = "https://vega.github.io/schema/vega-lite/v6.json"
-
-// ---------------------------------------------------------------- plot parameters
-
-/** A plot's parameters with its plugin's defaults filled in (top-level `default`s of its schema). */
-export function plotParams(plot: PlotDeclaration): Record<string, unknown> | undefined {
-  const plugin = plotPlugins.find((p) => p.id === plot.plugin)
-  if (plugin === undefined) return undefined
-  const props = (plugin.schema.properties ?? {}) as Record<string, { default?: unknown }>
-  const out: Record<string, unknown> = { ...(plot.params ?? {}) }
-  for (const [k, s] of Object.entries(props))
-    if (out[k] === undefined && s.default !== undefined) out[k] = s.default
-  return out
-}

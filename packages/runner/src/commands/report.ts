@@ -6,8 +6,11 @@
  */
 import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
+import { existsSync } from "node:fs"
+import { join } from "node:path"
 import { InvalidArgument } from "../errors.js"
 import { prepareOutFolder } from "../out-folder.js"
+import { usePipelinePlugins } from "../pipeline-run.js"
 
 const results = Argument.String("results").pipe(
   Argument.withDescription("results folder of a pipeline (results/<name>, holding pipeline.json)")
@@ -59,6 +62,9 @@ export const writeReportFor = (results: string, out: string | undefined) =>
         })
     })
     const { defaultReportDir, shown, writeReport } = lib
+    // the plot (and method) plugins of the pipeline's plugin files, named by absolute path in the folder's copy
+    const copy = join(results, "pipeline.json")
+    if (existsSync(copy)) yield* usePipelinePlugins(copy)
     const outDir = out ?? defaultReportDir(results)
     const r = yield* writeReport(results, outDir)
     for (const fig of r.figures)
