@@ -80,7 +80,7 @@ describe("broken pipelines: exit 2, every error with its path, nothing written",
     [
       "an unknown plugin",
       tiny({ methods: [{ plugin: "newton" }] }),
-      /\/methods\/0\/plugin: expected a registered method plugin \(gd, gn, rf/
+      /\/methods\/0\/plugin: expected a registered method plugin \(gn, gd, rf/
     ],
     ["an unknown field", tiny({ sweeep: {} }), /unknown field "sweeep" \(did you mean "sweep"\?\)/],
     [
