@@ -117,7 +117,8 @@ describe("gnlab train --integrator rosenbrock", () => {
 
   it("refuses flags that are no params of the chosen plugins, and values outside their ranges", () => {
     // the flags are gradient-flow's declared params (one-cell pipeline): a tolerance of the other
-    // integrator is a valid param that the chosen integrator ignores, as in a pipeline
+    // integrator with a default (rtol, odeRtol) is a valid param that the chosen one ignores, as in a
+    // pipeline: a given value cannot be told from the default (atol, without one, is refused below)
     expect(problemOf({ integrator: "rk4", tEnd: 1 })).toMatch(
       /^--integrator: expected one of dopri5, rosenbrock/
     )
@@ -127,5 +128,15 @@ describe("gnlab train --integrator rosenbrock", () => {
     expect(problemOf({ method: "gn", integrator: "rosenbrock" })).toMatch(/^--integrator: .*gradient-flow/)
     expect(problemOf({ integrator: "dopri5" })).toMatch(/^--t-end: is required/)
     expect(problemOf({ integrator: "rosenbrock" })).toBe("no error")
+  })
+
+  it("refuses params that would be ignored: two horizons, atol with dopri5 (one line, naming the flag)", () => {
+    expect(problemOf({ integrator: "rosenbrock", tEnd: 100, gdSteps: 1000 })).toMatch(
+      /^--gd-steps: expected either tEnd or gdSteps .*not both, found both \(tEnd = 100, gdSteps = 1000\)/
+    )
+    expect(problemOf({ integrator: "dopri5", tEnd: 10, atol: 1e-6 })).toMatch(
+      /^--atol: expected atol only with integrator "rosenbrock"/
+    )
+    expect(problemOf({ integrator: "rosenbrock", tEnd: 10, atol: 1e-6 })).toBe("no error")
   })
 })

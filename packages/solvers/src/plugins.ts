@@ -3,7 +3,14 @@
  * validated params. Defaults are the authors': λ = 10 (RF refinement 100), tol 1e-8,
  * ε = max(1e-7, σ*).
  */
-import { param, paramsSchema, type Infer, type JsonSchema, type ParamDecls } from "@gnlab/pipeline"
+import {
+  param,
+  paramsSchema,
+  type Infer,
+  type JsonSchema,
+  type ParamDecls,
+  type ParamProblem
+} from "@gnlab/pipeline"
 import type { Damping } from "./damping.js"
 import { gd } from "./methods/gd.js"
 import { gn } from "./methods/gn.js"
@@ -50,6 +57,8 @@ export interface MethodPlugin {
   }
   /** rough seconds of a cell on the CPU, test evaluations excluded (default: `maxIter` feature passes) */
   cost?(params: Readonly<Record<string, unknown>>, c: CostContext): number
+  /** problems of schema-valid params (validate reports each at params/<param>) */
+  readonly check?: (params: Readonly<Record<string, unknown>>) => ReadonlyArray<ParamProblem>
   /** what it holds in memory beyond the N × M features (default: no Gram, 8 weight vectors) */
   readonly memory?: MethodMemory
   /** its colour in every figure (default: the report's palette) */
@@ -87,12 +96,16 @@ export interface MethodDeclaration<P extends ParamDecls> {
   readonly color?: string
   gramAssemblies?(iterations: number): number | undefined
   decayRate?(params: Infer<P>): number | undefined
+  /** problems of valid params (defaults filled in) that the schema cannot say, e.g. params that exclude each other */
+  check?(params: Infer<P>): ReadonlyArray<ParamProblem>
 }
 
 /** Declare a method plugin: its schema is derived from `params`. */
 export const defineMethod = <const P extends ParamDecls>(d: MethodDeclaration<P>): MethodPlugin => ({
   kind: "method",
   ...d,
+  // validate calls it with params its schema accepted, i.e. an Infer<P>
+  check: d.check as ((params: Readonly<Record<string, unknown>>) => ReadonlyArray<ParamProblem>) | undefined,
   schema: paramsSchema(d.params, d.rules)
 })
 
@@ -359,6 +372,27 @@ export const gradientFlowPlugin = defineMethod({
     if: { properties: { integrator: { const: "rosenbrock" } }, required: ["integrator"] },
     else: { anyOf: [{ required: ["tEnd"] }, { required: ["gdSteps"] }] }
   },
+  // params that would be silently ignored: two horizons, or the Rosenbrock tolerance with dopri5
+  check: (p) => [
+    ...(p.tEnd !== undefined && p.gdSteps !== undefined
+      ? [
+          {
+            param: "gdSteps",
+            expected: "either tEnd or gdSteps (each sets the horizon), not both",
+            found: `both (tEnd = ${String(p.tEnd)}, gdSteps = ${String(p.gdSteps)})`
+          }
+        ]
+      : []),
+    ...(p.integrator !== "rosenbrock" && p.atol !== undefined
+      ? [
+          {
+            param: "atol",
+            expected: 'atol only with integrator "rosenbrock" (dopri5 takes odeRtol)',
+            found: `atol = ${String(p.atol)} with integrator "${String(p.integrator)}"`
+          }
+        ]
+      : [])
+  ],
   create(p) {
     // a horizon tEnd, else t = λ·gdSteps (rosenbrock's default gdSteps: 10⁸); validate checked one is given
     const times =
