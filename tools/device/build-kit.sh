@@ -20,7 +20,7 @@
 #   bash tools/device/build-kit.sh --if-stale   # does nothing when KIT.json's input hash matches
 #
 # The input hash covers this node binary, dawn.node, every file of packages/*/src, tools/src and
-# tools/device/*.sh, and package-lock.json, so a kit reused by --if-stale is never older than its
+# tools/device/*.sh and *.mjs, and package-lock.json, so a kit reused by --if-stale is never older than its
 # inputs. GNLAB_KIT_XZ sets xz's preset (default 1: 17 s for node's 99 MB on a loaded core,
 # 28 MB; preset 6 saves 4 MB and takes 2.5 min). The build fails when the kit exceeds 60 MB.
 set -euo pipefail
@@ -43,7 +43,7 @@ inputs_hash() {
     echo "xz=$xzlevel node=$("$node_bin" -v)"
     sha256sum "$node_bin" "$webgpu/dist/linux-x64/dawn.node" "$webgpu/index.js" "$webgpu/package.json"
     cd "$root"
-    git ls-files -co --exclude-standard -- 'packages/*/src' tools/src 'tools/device/*.sh' package-lock.json |
+    git ls-files -co --exclude-standard -- 'packages/*/src' tools/src 'tools/device/*.sh' 'tools/device/*.mjs' package-lock.json |
       LC_ALL=C sort | while IFS= read -r f; do [ -f "$f" ] && sha256sum "$f"; done
   } | sha256sum | cut -d' ' -f1
 }
@@ -62,16 +62,8 @@ xz "-$xzlevel" -T1 -c "$node_bin" >"$kit/node.xz" &
 xz_node=$!
 
 bundle() {
-  # native and Node-binding packages stay outside; CommonJS inside an ES module needs `require`;
-  # the report (Vega, resvg's native binary) and the dataset commands (DuckDB's native binding)
-  # are imported on demand by `gnlab report` / `export`, `query`, `compare` only: left out
-  "$esbuild" "$1" --bundle --platform=node --format=esm --target=node20 --log-level=warning \
-    --conditions=gnlab-source --main-fields=module,main --external:@gnlab/report \
-    --external:@gnlab/dataset --external:'@duckdb/*' \
-    --external:webgpu --external:@tensorflow/tfjs-backend-wasm \
-    --external:@tensorflow/tfjs-node --external:@tensorflow/tfjs-node-gpu \
-    --banner:js="import { createRequire as __gnlabRequire } from 'node:module'; const require = __gnlabRequire(import.meta.url);" \
-    --outfile="$2"
+  # esbuild through tools/device/bundle-kit.mjs (what stays outside, and why, is written there)
+  (cd "$root" && node tools/device/bundle-kit.mjs "$1" "$2")
 }
 bundle "$root/packages/runner/src/main.ts" "$kit/gnlab.mjs"
 bundle "$root/tools/src/bench-main.ts" "$kit/bench.mjs"

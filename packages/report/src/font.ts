@@ -14,17 +14,24 @@ import { dirname, join } from "node:path"
 
 const require = createRequire(import.meta.url)
 
-/** Folder of the DejaVu TrueType files. */
-const fontDir = join(dirname(require.resolve("dejavu-fonts-ttf/package.json")), "ttf")
+/**
+ * Folder of the DejaVu TrueType files, resolved on first use: the plot plugins' declarations
+ * (@gnlab/report/plugins, loaded by every gnlab command) import this module without drawing.
+ */
+const fontDir = () => join(dirname(require.resolve("dejavu-fonts-ttf/package.json")), "ttf")
 
 /** The family name Vega writes into the SVG and resvg resolves to the files below. */
 export const fontFamily = "DejaVu Sans"
 
 /** Regular and bold faces (titles are bold). */
-export const fontFiles = {
-  regular: join(fontDir, "DejaVuSans.ttf"),
-  bold: join(fontDir, "DejaVuSans-Bold.ttf")
-} as const
+export const fontFiles: { readonly regular: string; readonly bold: string } = {
+  get regular() {
+    return join(fontDir(), "DejaVuSans.ttf")
+  },
+  get bold() {
+    return join(fontDir(), "DejaVuSans-Bold.ttf")
+  }
+}
 
 /** Advance widths of one font face. */
 export interface FontMetrics {

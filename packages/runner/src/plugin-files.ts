@@ -12,7 +12,6 @@ import { createHash } from "node:crypto"
 import { readFileSync } from "node:fs"
 import { isAbsolute, resolve } from "node:path"
 import { pathToFileURL } from "node:url"
-import { tsImport } from "tsx/esm/api"
 import { builtinPlugins, usePlugins, type AnyPlugin, type SourcedPlugin } from "./plugins.js"
 
 /** A plugin file that cannot be used: it does not load, exports no plugin, or clashes with another's id. */
@@ -70,7 +69,11 @@ export const loadPluginFile = (path: string): Effect.Effect<PluginFile, PluginFi
       catch: (e) => fail(`cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`)
     })
     const module = yield* Effect.tryPromise({
-      try: () => tsImport(pathToFileURL(path).href, import.meta.url) as Promise<Record<string, unknown>>,
+      // tsx only when a plugin file is loaded: most commands never need it (start-up time)
+      try: async () =>
+        (await import("tsx/esm/api")).tsImport(pathToFileURL(path).href, import.meta.url) as Promise<
+          Record<string, unknown>
+        >,
       catch: (e) => fail(`does not load: ${(e instanceof Error ? e.message : String(e)).split("\n")[0]}`)
     })
     const found = exportedPlugins(module)
