@@ -3,7 +3,7 @@
  * are those the DSL validated with before (fixture captured before the change), and every
  * pipeline of pipelines/ keeps its cell ids (results folders computed before stay valid).
  */
-import { expandCells, validatePipeline } from "@gnlab/pipeline"
+import { expandCells, loadPipeline } from "@gnlab/pipeline"
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
@@ -28,7 +28,8 @@ describe("plugin declarations", () => {
     process.chdir(root)
     try {
       for (const [file, expected] of Object.entries(ids)) {
-        const v = validatePipeline(readFileSync(file, "utf8"), registry)
+        // as every command reads it: JSONC and the files it extends (pipelines/cpu/*)
+        const v = loadPipeline(file, registry)
         if (!v.ok) throw new Error(`${file}: ${JSON.stringify(v.issues[0])}`)
         expect(
           expandCells(v.pipeline, registry).map((c) => c.id),
