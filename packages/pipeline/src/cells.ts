@@ -64,7 +64,12 @@ export const defaultBackend = "cpu"
 const canonicalize = canonicalizeModule as unknown as (input: unknown) => string | undefined
 
 // validateSchema: false — see validate.ts (the schemas are checked in test/schemas.test.ts)
-const defaultsAjv = new Ajv2020({ strict: false, useDefaults: true, validateSchema: false })
+const defaultsAjv = new Ajv2020({
+  strict: false,
+  useDefaults: true,
+  validateSchema: false,
+  code: { optimize: false }
+})
 const defaulters = new WeakMap<JsonSchema, (x: unknown) => boolean>()
 
 /** Params with the plugin schema's defaults filled in (a new object). */

@@ -70,7 +70,10 @@ const ajv = new Ajv2020({
   strict: false,
   verbose: true,
   strictNumbers: true,
-  validateSchema: false
+  validateSchema: false,
+  // a pipeline is validated a handful of times per process: compiling fast (≈ 20 ms less per
+  // schema) matters more than the generated code's speed
+  code: { optimize: false }
 })
 // compiled on first use: `gnlab --help` and commands without a pipeline do not pay for it
 let baseValidator: ValidateFunction | undefined
