@@ -52,6 +52,10 @@ export interface ReportMethod {
   decayRate?(params: Readonly<Record<string, unknown>>): number | undefined
 }
 
+// The row fields a plot may put on its y axis: the metrics' trajectory fields less the
+// bookkeeping ones (iter, wallSeconds, t, gdIter, gdStability are x axes or diagnostics). Kept as a
+// literal list because it is the enum of the plots' JSON Schema (test/plugins.test.ts checks it
+// stays a subset of @gnlab/metrics' trajectoryFields).
 const trajectoryFields = [
   "trainLoss",
   "testLoss",
