@@ -31,31 +31,52 @@ import { join, resolve } from "node:path"
 import { parseArgs } from "node:util"
 import { timeSize, type SizeTiming } from "./bench.js"
 
-const { values } = parseArgs({
-  options: {
-    sizes: { type: "string", default: "500x1000,1000x2000,2000x5000" },
-    reps: { type: "string", default: "3" },
-    backends: { type: "string", default: "all" },
-    "max-step-seconds": { type: "string", default: "30" },
-    kernels: { type: "string", default: "auto" },
-    threads: { type: "string" },
-    reference: { type: "string" },
-    python: { type: "string", default: "/usr/bin/python3" },
-    scaling: { type: "boolean", default: false }
+/** A bad flag: one line naming it and the fix, exit 2 — no stack trace. */
+function usage(message: string): never {
+  process.stderr.write(`bench: ${message}\n(npm run bench -- --sizes 500x1000,2000x5000 --reps 3 --backends cpu --kernels native --threads 1)\n`)
+  process.exit(2)
+}
+
+const parsed = (() => {
+  try {
+    return parseArgs({
+      options: {
+        sizes: { type: "string", default: "500x1000,1000x2000,2000x5000" },
+        reps: { type: "string", default: "3" },
+        backends: { type: "string", default: "all" },
+        "max-step-seconds": { type: "string", default: "30" },
+        kernels: { type: "string", default: "auto" },
+        threads: { type: "string" },
+        reference: { type: "string" },
+        python: { type: "string", default: "/usr/bin/python3" },
+        scaling: { type: "boolean", default: false }
+      }
+    })
+  } catch (e) {
+    // node:util's message already names the flag ("Unknown option '--methods'")
+    return usage(e instanceof Error ? e.message : String(e))
   }
+})()
+const values = parsed.values
+const sizes = values.sizes.split(",").map((s) => {
+  const nm = s.split("x").map(Number)
+  if (nm.length !== 2 || !nm.every((v) => Number.isInteger(v) && v >= 1))
+    usage(`--sizes: expected NxM pairs such as 500x1000,2000x5000, got "${s}"`)
+  return nm as [number, number]
 })
-const sizes = values.sizes.split(",").map((s) => s.split("x").map(Number) as [number, number])
 const reps = Number(values.reps)
+if (!(Number.isInteger(reps) && reps >= 1)) usage(`--reps: expected a positive integer, got ${values.reps}`)
 const maxStep = Number(values["max-step-seconds"])
+if (!(maxStep > 0)) usage(`--max-step-seconds: expected a positive number, got ${values["max-step-seconds"]}`)
 const threads = values.threads === undefined ? undefined : Number(values.threads)
 if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1))
-  throw new Error(`--threads: expected a positive integer, got ${values.threads}`)
+  usage(`--threads: expected a positive integer, got ${values.threads}`)
 if (threads !== undefined) useCpuThreads(threads)
 const kernelChoices: CpuKernelsChoice[] =
   values.kernels === "both" ? ["native", "typescript"] : [values.kernels as CpuKernelsChoice]
 for (const k of kernelChoices)
   if (!["auto", "native", "typescript"].includes(k))
-    throw new Error(`--kernels: expected auto, native, typescript or both, got "${values.kernels}"`)
+    usage(`--kernels: expected auto, native, typescript or both, got "${values.kernels}"`)
 
 const log = (line: string) => process.stderr.write(`${line}\n`)
 
@@ -180,7 +201,7 @@ for (const { name, kernels } of runs) {
   }
   if (name !== "cpu") {
     const variant = name.replace(/^tfjs:/, "")
-    if (!isTfjsVariant(variant)) throw new Error(`--backends: unknown backend "${name}"`)
+    if (!isTfjsVariant(variant)) usage(`--backends: unknown backend "${name}" (cpu, tfjs:wasm, tfjs:cpu, tfjs:webgpu, tfjs:node, tfjs:node-gpu, or all)`)
     try {
       const opened = await openVariant(variant as TfjsVariant)
       backend = opened
