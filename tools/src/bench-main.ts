@@ -33,7 +33,9 @@ import { timeSize, type SizeTiming } from "./bench.js"
 
 /** A bad flag: one line naming it and the fix, exit 2 — no stack trace. */
 function usage(message: string): never {
-  process.stderr.write(`bench: ${message}\n(npm run bench -- --sizes 500x1000,2000x5000 --reps 3 --backends cpu --kernels native --threads 1)\n`)
+  process.stderr.write(
+    `bench: ${message}\n(npm run bench -- --sizes 500x1000,2000x5000 --reps 3 --backends cpu --kernels native --threads 1)\n`
+  )
   process.exit(2)
 }
 
@@ -201,7 +203,10 @@ for (const { name, kernels } of runs) {
   }
   if (name !== "cpu") {
     const variant = name.replace(/^tfjs:/, "")
-    if (!isTfjsVariant(variant)) usage(`--backends: unknown backend "${name}" (cpu, tfjs:wasm, tfjs:cpu, tfjs:webgpu, tfjs:node, tfjs:node-gpu, or all)`)
+    if (!isTfjsVariant(variant))
+      usage(
+        `--backends: unknown backend "${name}" (cpu, tfjs:wasm, tfjs:cpu, tfjs:webgpu, tfjs:node, tfjs:node-gpu, or all)`
+      )
     try {
       const opened = await openVariant(variant as TfjsVariant)
       backend = opened

@@ -1,0 +1,86 @@
+import { fitRate } from "@gnlab/metrics"
+import { spawnSync } from "node:child_process"
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { afterAll, describe, expect, it } from "vitest"
+import { makespan, rateRows, readSummaries, type RateCell } from "../src/rates-main.js"
+
+const dir = mkdtempSync(join(tmpdir(), "gnlab-rates-"))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+const header = "cellId,label,method,seed,dataset.nTrain,finalTestLoss,wallSeconds,stopReason"
+/** test loss 0.5·N^−α·(1 + seed/10): α exactly `alpha` for every seed */
+const rows = (alpha: number, seeds: number[], sizes: number[], label = "GN", method = "gn") =>
+  seeds.flatMap((s) =>
+    sizes.map(
+      (n) =>
+        `${label}-${s}-${n},${label},${method},${s},${n},${0.5 * n ** -alpha * (1 + s / 10)},${n / 100},converged`
+    )
+  )
+
+describe("Table 1 from exported summaries", () => {
+  it("combines parts, counts a repeated cell once and leaves out partial seeds", async () => {
+    const a = join(dir, "a.csv")
+    const b = join(dir, "b.csv")
+    // seeds 1–2 in one part, seed 3 and a repeat of seed 2 in the other; seed 4 lacks N = 400
+    writeFileSync(a, [header, ...rows(1.5, [1, 2], [100, 200, 400])].join("\n"))
+    writeFileSync(
+      b,
+      [
+        header,
+        ...rows(1.5, [2, 3], [100, 200, 400]),
+        ...rows(1.5, [4], [100, 200]),
+        "RF-1-100,RF,rf,1,100,0.01,1,failed"
+      ].join("\n")
+    )
+    const cells = await readSummaries([a, b])
+    expect(cells.some((c) => c.label === "RF")).toBe(false) // a failed cell is not a result
+    const [gn] = rateRows(cells)
+    expect(gn.cells).toBe(11) // 3 seeds × 3 N + seed 4's two, the repeated seed 2 once
+    expect(gn.partialSeeds).toEqual([4])
+    expect(gn.fit?.seeds).toBe(3)
+    expect(gn.fit?.alpha).toBeCloseTo(1.5, 10)
+    expect(gn.paper).toBe(1.76)
+    expect(gn.cellSeconds).toBeCloseTo(3 * 7 + 3, 10)
+  })
+
+  it("gives fitRate's α and interval for noisy per-seed rates", () => {
+    const cells: RateCell[] = [1, 2, 3].flatMap((seed) =>
+      [100, 500, 2000].map((n) => ({
+        cellId: `${seed}-${n}`,
+        label: "flow",
+        method: "gradient-flow",
+        seed,
+        n,
+        finalTestLoss: n ** -(1.9 + seed / 20),
+        wallSeconds: 1,
+        stopReason: "converged"
+      }))
+    )
+    const [row] = rateRows(cells)
+    const direct = fitRate(cells.map((c) => ({ n: c.n, loss: c.finalTestLoss, seed: c.seed })))
+    expect(row.fit).toEqual(direct)
+    expect(row.fit?.alpha).toBeCloseTo(2, 10)
+    expect(row.fit?.lo).toBeLessThan(2)
+  })
+
+  it("schedules longest first", () => {
+    expect(makespan([5, 4, 3, 3, 3], 2)).toBe(10) // {5, 3, 3} {4, 3}: LPT's answer (optimum 9)
+    expect(makespan([7, 1, 1], 2)).toBe(7)
+    expect(makespan([2, 2], 1)).toBe(4)
+  })
+
+  it("names a file that is not a summaries table, in one line", async () => {
+    const bad = join(dir, "bad.csv")
+    writeFileSync(bad, "iter,trainLoss\n1,0.5\n")
+    await expect(readSummaries([bad])).rejects.toThrow(/no column "cellId".*gnlab export/)
+    const r = spawnSync("npx", ["tsx", "src/rates-main.ts", bad], {
+      encoding: "utf8",
+      cwd: join(__dirname, "..")
+    })
+    expect(r.status).toBe(2)
+    expect(r.stderr.split("\n")[0]).toMatch(/^rates: .*bad\.csv: no column "cellId"/)
+    expect(r.stderr).not.toMatch(/\n\s+at /)
+  })
+})
