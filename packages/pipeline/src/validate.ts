@@ -21,7 +21,7 @@ import {
 } from "jsonc-parser"
 import { statSync } from "node:fs"
 import baseSchema from "../schema/pipeline.base.schema.json" with { type: "json" }
-import { canonicalJson, withDefaults } from "./cells.js"
+import { canonicalJson, defaultMetricsStage, withDefaults } from "./cells.js"
 import type { Pipeline } from "./pipeline.generated.js"
 import {
   propertySchema,
@@ -358,7 +358,7 @@ function schemasOf(registry: Registry, doc: Record<string, unknown>, stage: stri
     return (Array.isArray(doc.methods) ? doc.methods : []).flatMap((m) =>
       pick("method", m as Record<string, unknown>)
     )
-  if (stage === "metrics") return pick("metrics", stageAt(doc, ["metrics"]) ?? { plugin: "trajectory" })
+  if (stage === "metrics") return pick("metrics", stageAt(doc, ["metrics"]) ?? defaultMetricsStage)
   return (stageKinds as ReadonlyArray<string>).includes(stage)
     ? pick(stage as StageKind, stageAt(doc, [stage]))
     : []
