@@ -100,7 +100,10 @@ export interface CellResult {
 export interface RunRecord {
   readonly start: string
   readonly end: string | null
-  /** seconds from run-start to run-end (null: interrupted or still running) */
+  /**
+   * seconds from run-start to run-end; for a run interrupted or still running (end null), to its
+   * last recorded event (a lower bound), null when it recorded none after its start
+   */
   readonly seconds: number | null
   readonly computed: number | null
   readonly failed: number | null
@@ -180,22 +183,30 @@ export function readCellAt(cellDir: string, entry: CellEntry, nowMs: number = Da
 
 /** The runs recorded in events.jsonl. */
 export function readRuns(dir: string): RunRecord[] {
-  const runs: Array<{ start: string; end: string | null; computed: number | null; failed: number | null }> =
-    []
+  const runs: Array<{
+    start: string
+    end: string | null
+    last: string | null
+    computed: number | null
+    failed: number | null
+  }> = []
   for (const e of jsonLines(join(dir, "events.jsonl"))) {
     if (!isObject(e) || typeof e.time !== "string") continue
-    if (e.event === "run-start") runs.push({ start: e.time, end: null, computed: null, failed: null })
-    else if (e.event === "run-end" && runs.length > 0 && runs[runs.length - 1].end === null) {
+    if (e.event === "run-start")
+      runs.push({ start: e.time, end: null, last: null, computed: null, failed: null })
+    else if (runs.length > 0 && runs[runs.length - 1].end === null && e.event !== "run-end")
+      runs[runs.length - 1].last = e.time
+    if (e.event === "run-end" && runs.length > 0 && runs[runs.length - 1].end === null) {
       const r = runs[runs.length - 1]
       r.end = e.time
       r.computed = typeof e.computed === "number" ? e.computed : null
       r.failed = typeof e.failed === "number" ? e.failed : null
     }
   }
-  return runs.map((r) => ({
-    ...r,
-    seconds: r.end === null ? null : (Date.parse(r.end) - Date.parse(r.start)) / 1000
-  }))
+  return runs.map(({ last, ...r }) => {
+    const until = r.end ?? last
+    return { ...r, seconds: until === null ? null : (Date.parse(until) - Date.parse(r.start)) / 1000 }
+  })
 }
 
 /** Check the shape of pipeline.json's fields the report relies on; a problem or undefined. */

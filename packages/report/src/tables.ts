@@ -283,7 +283,7 @@ export function provenanceTable(
         "wall time",
         runs.length === 0
           ? "—"
-          : `${duration(runSeconds)} over ${runs.length} run(s) of \`gnlab run\`${runs.some((r) => r.end === null) ? " (one still running or interrupted)" : ""}`
+          : `${duration(runSeconds)} over ${runs.length} run(s) of \`gnlab run\`${runs.some((r) => r.end === null) ? " (one still running or interrupted: counted to its last event)" : ""}`
       ],
       ["compute time", `${duration(cellSeconds)} summed over the finished cells`],
       [
