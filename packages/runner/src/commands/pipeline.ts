@@ -106,7 +106,12 @@ export const plan = Command.make(
     out,
     backend,
     shard: shardFlag,
-    json: Flag.Boolean("json").pipe(Flag.withDefault(false)),
+    json: Flag.Boolean("json").pipe(
+      Flag.withDescription(
+        "print {pipeline, results, kernels, cells: [{id, cell, status, estimateSeconds}], pendingCpuSeconds} as JSON"
+      ),
+      Flag.withDefault(false)
+    ),
     yes,
     maxMemory,
     cache: cacheFlag,
@@ -308,8 +313,14 @@ export function pluginsMarkdown(): string {
 export const plugins = Command.make(
   "plugins",
   {
-    json: Flag.Boolean("json").pipe(Flag.withDefault(false)),
-    markdown: Flag.Boolean("markdown").pipe(Flag.withDefault(false))
+    json: Flag.Boolean("json").pipe(
+      Flag.withDescription("print [{kind, id, description, params, schema}] for every plugin as JSON"),
+      Flag.withDefault(false)
+    ),
+    markdown: Flag.Boolean("markdown").pipe(
+      Flag.withDescription("print the plugin reference as Markdown (docs/plugins.md)"),
+      Flag.withDefault(false)
+    )
   },
   ({ json, markdown }) =>
     Effect.gen(function* () {
