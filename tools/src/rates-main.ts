@@ -18,6 +18,7 @@
 import { DuckDBInstance } from "@duckdb/node-api"
 import { fitRate, paperRates, type RateFit } from "@gnlab/metrics"
 import { existsSync } from "node:fs"
+import { resolve } from "node:path"
 import { parseArgs } from "node:util"
 
 /** One finished cell of a summaries table. */
@@ -190,10 +191,12 @@ async function main(): Promise<void> {
   if (!(Number.isInteger(cores) && cores >= 1))
     usage(`--cores: expected a positive integer, got ${parsed.values.cores}`)
   if (parsed.positionals.length === 0) usage("no summaries.csv given")
-  for (const f of parsed.positionals) if (!existsSync(f)) usage(`${f}: no such file`)
+  // `npm run rates` runs in tools/: relative paths are the caller's, npm passes its folder as INIT_CWD
+  const files = parsed.positionals.map((f) => resolve(process.env.INIT_CWD ?? process.cwd(), f))
+  for (const [i, f] of files.entries()) if (!existsSync(f)) usage(`${parsed.positionals[i]}: no such file`)
   let cells: RateCell[]
   try {
-    cells = await readSummaries(parsed.positionals)
+    cells = await readSummaries(files)
   } catch (e) {
     usage(e instanceof Error ? e.message.split("\n")[0] : String(e))
   }
