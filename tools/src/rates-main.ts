@@ -1,10 +1,10 @@
 /**
- * `npm run -s rates -- FILE.csv [FILE.csv …] [--cores 2] [--json]`: Table 1 (the rate α per
+ * `npm run -s rates -- FILE.csv [FILE.csv …] [--cores 2] [--seeds 5] [--json]`: Table 1 (the rate α per
  * method, with its 95% interval over seeds) and the cells' cost, from the `summaries.csv` of one
  * or more `gnlab export --format csv` runs.
  *
  * Why a tool over exported files and not `gnlab report`: a pipeline whose cells take longer than
- * one sitting (Table 1 at the paper's sizes is ≈ 6 h of CPU here) is run in parts, on machines
+ * one sitting (Table 1 at the paper's sizes is ≈ 7 h of CPU here) is run in parts, on machines
  * that do not keep their results folders; the parts' summaries are kept (docs/data/) and combined
  * here. A cell id in two files is counted once (ids are content hashes: the same id is the same
  * computation); a seed enters a method's fit only when it has every N that method has in the
@@ -30,7 +30,6 @@ export interface RateCell {
   readonly n: number
   readonly finalTestLoss: number
   readonly wallSeconds: number
-  readonly stopReason: string
 }
 
 /** One method's row of the table. */
@@ -56,9 +55,38 @@ export function makespan(durations: ReadonlyArray<number>, cores: number): numbe
   return Math.max(...load)
 }
 
-/** Cells counted once per id; the rows of Table 1 in the order the labels first appear. */
+/** Each cell once: a cell id met in several files is the same computation. */
+export const uniqueCells = (cells: ReadonlyArray<RateCell>): RateCell[] => [
+  ...new Map(cells.map((c) => [c.cellId, c])).values()
+]
+
+/**
+ * The cost of the whole table when every (label, N) has `seeds` cells, each taking the mean
+ * seconds of that (label, N)'s cells in the data: total cell seconds and the longest-first
+ * makespan on `cores` — the estimate for a table measured only in part.
+ */
+export function projectedCost(
+  cells: ReadonlyArray<RateCell>,
+  seeds: number,
+  cores: number
+): { cellSeconds: number; makespanSeconds: number } {
+  const groups = new Map<string, number[]>()
+  for (const c of uniqueCells(cells)) {
+    const key = JSON.stringify([c.label, c.n])
+    groups.set(key, [...(groups.get(key) ?? []), c.wallSeconds])
+  }
+  const durations = [...groups.values()].flatMap((v) =>
+    new Array<number>(seeds).fill(v.reduce((a, b) => a + b, 0) / v.length)
+  )
+  return {
+    cellSeconds: durations.reduce((a, b) => a + b, 0),
+    makespanSeconds: makespan(durations, cores)
+  }
+}
+
+/** The rows of Table 1 in the order the labels first appear (cells counted once per id). */
 export function rateRows(cells: ReadonlyArray<RateCell>): RateRowOut[] {
-  const unique = [...new Map(cells.map((c) => [c.cellId, c])).values()]
+  const unique = uniqueCells(cells)
   const labels = [...new Set(unique.map((c) => c.label))]
   return labels.map((label) => {
     const mine = unique.filter((c) => c.label === label)
@@ -121,8 +149,7 @@ export async function readSummaries(files: ReadonlyArray<string>): Promise<RateC
           seed: Number(row[at("seed")]),
           n: Number(row[at("dataset.nTrain")]),
           finalTestLoss: Number(row[at("finalTestLoss")]),
-          wallSeconds: Number(row[at("wallSeconds")]),
-          stopReason
+          wallSeconds: Number(row[at("wallSeconds")])
         })
       }
     }
@@ -135,13 +162,33 @@ export async function readSummaries(files: ReadonlyArray<string>): Promise<RateC
 
 const hours = (s: number) => `${(s / 3600).toFixed(2)} h`
 
+/** What the cells in the data cost, and (with `seeds`) what the whole table would. */
+export interface Cost {
+  readonly cells: number
+  readonly cellSeconds: number
+  readonly cores: number
+  readonly makespanSeconds: number
+  readonly projected?: {
+    readonly seeds: number
+    readonly cellSeconds: number
+    readonly makespanSeconds: number
+  }
+}
+
+/** The cost of `cells` (each once) on `cores`, and its projection to `seeds` seeds when given. */
+export function cost(cells: ReadonlyArray<RateCell>, cores: number, seeds?: number): Cost {
+  const seconds = uniqueCells(cells).map((c) => c.wallSeconds)
+  return {
+    cells: seconds.length,
+    cellSeconds: seconds.reduce((a, b) => a + b, 0),
+    cores,
+    makespanSeconds: makespan(seconds, cores),
+    ...(seeds === undefined ? {} : { projected: { seeds, ...projectedCost(cells, seeds, cores) } })
+  }
+}
+
 /** Table 1 and the cost as Markdown. */
-export function formatRates(
-  rows: ReadonlyArray<RateRowOut>,
-  cells: ReadonlyArray<RateCell>,
-  cores: number
-): string {
-  const unique = [...new Map(cells.map((c) => [c.cellId, c])).values()]
+export function formatRates(rows: ReadonlyArray<RateRowOut>, c: Cost): string {
   const lines = [
     "| method | α | 95% CI | seeds | N | paper α | cells | cell time |",
     "| --- | --- | --- | --- | --- | --- | --- | --- |"
@@ -158,22 +205,20 @@ export function formatRates(
       `| ${r.label} | ${f === undefined ? "—" : f.alpha.toFixed(2)} | ${ci} | ${seeds} | ${f === undefined ? "—" : f.sizes.join(", ")} | ${r.paper === undefined ? "—" : r.paper.toFixed(2)} | ${r.cells} | ${hours(r.cellSeconds)} |`
     )
   }
-  const total = unique.reduce((s, c) => s + c.wallSeconds, 0)
-  lines.push(
-    "",
-    `${unique.length} cells, ${hours(total)} of cell time; on ${cores} core${cores === 1 ? "" : "s"} (one cell per core, longest first): ${hours(
-      makespan(
-        unique.map((c) => c.wallSeconds),
-        cores
-      )
-    )}`
-  )
+  const on = `on ${c.cores} core${c.cores === 1 ? "" : "s"} (one cell per core, longest first)`
+  lines.push("", `${c.cells} cells, ${hours(c.cellSeconds)} of cell time; ${on}: ${hours(c.makespanSeconds)}`)
+  if (c.projected !== undefined)
+    lines.push(
+      `with ${c.projected.seeds} seeds of every (method, N) at its mean cell time: ${hours(c.projected.cellSeconds)} of cell time; ${on}: ${hours(c.projected.makespanSeconds)}`
+    )
   return lines.join("\n")
 }
 
 /** One line naming the problem, exit 2 — no stack trace. */
 function usage(message: string): never {
-  process.stderr.write(`rates: ${message}\n(npm run -s rates -- docs/data/table1-flow/*.csv --cores 2)\n`)
+  process.stderr.write(
+    `rates: ${message}\n(npm run -s rates -- docs/data/table1-flow/*.csv --cores 2 --seeds 5)\n`
+  )
   process.exit(2)
 }
 
@@ -182,7 +227,11 @@ async function main(): Promise<void> {
   try {
     parsed = parseArgs({
       allowPositionals: true,
-      options: { cores: { type: "string", default: "2" }, json: { type: "boolean", default: false } }
+      options: {
+        cores: { type: "string", default: "2" },
+        seeds: { type: "string" },
+        json: { type: "boolean", default: false }
+      }
     })
   } catch (e) {
     usage(e instanceof Error ? e.message : String(e))
@@ -190,6 +239,9 @@ async function main(): Promise<void> {
   const cores = Number(parsed.values.cores)
   if (!(Number.isInteger(cores) && cores >= 1))
     usage(`--cores: expected a positive integer, got ${parsed.values.cores}`)
+  const seeds = parsed.values.seeds === undefined ? undefined : Number(parsed.values.seeds)
+  if (seeds !== undefined && !(Number.isInteger(seeds) && seeds >= 1))
+    usage(`--seeds: expected a positive integer (the pipeline's seed count), got ${parsed.values.seeds}`)
   if (parsed.positionals.length === 0) usage("no summaries.csv given")
   // `npm run rates` runs in tools/: relative paths are the caller's, npm passes its folder as INIT_CWD
   const files = parsed.positionals.map((f) => resolve(process.env.INIT_CWD ?? process.cwd(), f))
@@ -201,25 +253,10 @@ async function main(): Promise<void> {
     usage(e instanceof Error ? e.message.split("\n")[0] : String(e))
   }
   const rows = rateRows(cells)
-  if (parsed.values.json) {
-    const unique = [...new Map(cells.map((c) => [c.cellId, c])).values()]
-    process.stdout.write(
-      `${JSON.stringify(
-        {
-          rows,
-          cells: unique.length,
-          cellSeconds: unique.reduce((s, c) => s + c.wallSeconds, 0),
-          cores,
-          makespanSeconds: makespan(
-            unique.map((c) => c.wallSeconds),
-            cores
-          )
-        },
-        null,
-        2
-      )}\n`
-    )
-  } else process.stdout.write(`${formatRates(rows, cells, cores)}\n`)
+  const c = cost(cells, cores, seeds)
+  process.stdout.write(
+    parsed.values.json ? `${JSON.stringify({ rows, cost: c }, null, 2)}\n` : `${formatRates(rows, c)}\n`
+  )
 }
 
 if (process.argv[1]?.endsWith("rates-main.ts")) await main()

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
-import { makespan, rateRows, readSummaries, type RateCell } from "../src/rates-main.js"
+import { cost, makespan, rateRows, readSummaries, type RateCell } from "../src/rates-main.js"
 
 const dir = mkdtempSync(join(tmpdir(), "gnlab-rates-"))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -54,8 +54,7 @@ describe("Table 1 from exported summaries", () => {
         seed,
         n,
         finalTestLoss: n ** -(1.9 + seed / 20),
-        wallSeconds: 1,
-        stopReason: "converged"
+        wallSeconds: 1
       }))
     )
     const [row] = rateRows(cells)
@@ -63,6 +62,20 @@ describe("Table 1 from exported summaries", () => {
     expect(row.fit).toEqual(direct)
     expect(row.fit?.alpha).toBeCloseTo(2, 10)
     expect(row.fit?.lo).toBeLessThan(2)
+  })
+
+  it("projects the whole table from the mean cell time of each (method, N)", () => {
+    const cells: RateCell[] = [
+      { cellId: "a", label: "GN", method: "gn", seed: 1, n: 100, finalTestLoss: 1, wallSeconds: 10 },
+      { cellId: "b", label: "GN", method: "gn", seed: 2, n: 100, finalTestLoss: 1, wallSeconds: 30 },
+      { cellId: "b", label: "GN", method: "gn", seed: 2, n: 100, finalTestLoss: 1, wallSeconds: 30 },
+      { cellId: "c", label: "GN", method: "gn", seed: 1, n: 200, finalTestLoss: 1, wallSeconds: 50 }
+    ]
+    const c = cost(cells, 2, 3)
+    expect([c.cells, c.cellSeconds, c.makespanSeconds]).toEqual([3, 90, 50])
+    // 3 seeds: 20 s ×3 at N = 100, 50 s ×3 at N = 200 → 210 s; longest first on 2: {50, 50} {50, 20, 20, 20}
+    expect(c.projected).toEqual({ seeds: 3, cellSeconds: 210, makespanSeconds: 110 })
+    expect(cost(cells, 2).projected).toBeUndefined()
   })
 
   it("schedules longest first", () => {

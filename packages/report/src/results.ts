@@ -192,16 +192,15 @@ export function readRuns(dir: string): RunRecord[] {
   }> = []
   for (const e of jsonLines(join(dir, "events.jsonl"))) {
     if (!isObject(e) || typeof e.time !== "string") continue
+    const r = runs.at(-1)
     if (e.event === "run-start")
       runs.push({ start: e.time, end: null, last: null, computed: null, failed: null })
-    else if (runs.length > 0 && runs[runs.length - 1].end === null && e.event !== "run-end")
-      runs[runs.length - 1].last = e.time
-    if (e.event === "run-end" && runs.length > 0 && runs[runs.length - 1].end === null) {
-      const r = runs[runs.length - 1]
+    else if (r === undefined || r.end !== null) continue
+    else if (e.event === "run-end") {
       r.end = e.time
       r.computed = typeof e.computed === "number" ? e.computed : null
       r.failed = typeof e.failed === "number" ? e.failed : null
-    }
+    } else r.last = e.time
   }
   return runs.map(({ last, ...r }) => {
     const until = r.end ?? last
