@@ -1,6 +1,6 @@
 import { fitRate } from "@gnlab/metrics"
 import { spawnSync } from "node:child_process"
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
@@ -95,5 +95,31 @@ describe("Table 1 from exported summaries", () => {
     expect(r.status).toBe(2)
     expect(r.stderr.split("\n")[0]).toMatch(/^rates: .*bad\.csv: no column "cellId"/)
     expect(r.stderr).not.toMatch(/\n\s+at /)
+  })
+
+  it("reproduces the Table 1 that docs/flows.md and the README report from the kept summaries", async () => {
+    // docs/data/table1-flow/ holds the exported summaries of the paper-sized Table 1 (100 cells,
+    // 5 seeds, run in two parts): the α quoted in the docs must follow from them
+    const data = join(__dirname, "..", "..", "docs", "data", "table1-flow")
+    const cells = await readSummaries(
+      readdirSync(data)
+        .filter((f) => f.endsWith(".csv"))
+        .map((f) => join(data, f))
+    )
+    const rows = rateRows(cells)
+    const quoted: Record<string, [number, number, number]> = {
+      RF: [0.5, 0.41, 0.59],
+      GN: [1.79, 1.63, 1.94],
+      "GD as gradient flow (ROS2), to tol": [2.19, 2.01, 2.38],
+      "GD as gradient flow (ROS2), t = λ·10⁷": [2.1, 1.87, 2.34]
+    }
+    expect(rows.map((r) => r.label).sort()).toEqual(Object.keys(quoted).sort())
+    for (const r of rows) {
+      const [alpha, lo, hi] = quoted[r.label]
+      expect([r.cells, r.fit?.seeds, r.partialSeeds.length]).toEqual([25, 5, 0])
+      // the docs print two decimals: each number within half a unit of the last digit
+      const fit = [r.fit?.alpha, r.fit?.lo, r.fit?.hi].map(Number)
+      fit.forEach((v, i) => expect(Math.abs(v - [alpha, lo, hi][i])).toBeLessThanOrEqual(0.005 + 1e-12))
+    }
   })
 })
