@@ -32,12 +32,13 @@ const logAxis = param.boolean({ default: true })
 export const curvesPlot = definePlot({
   id: "curves",
   description:
-    "a trajectory field vs iteration (or flow time t), one line per method, mean and 95% band over seeds",
+    "a trajectory field vs iteration (or flow time t, or GD-equivalent updates), one line per method, mean and 95% band over seeds",
   params: {
     y: param.array(trajectoryField, { minItems: 1, default: ["trainLoss", "testLoss"] }),
-    x: param.literal(["iter", "t"], {
+    x: param.literal(["iter", "t", "gdIter"], {
       default: "iter",
-      description: "iteration k, or the time t of a flow (gn-flow, gradient-flow)"
+      description:
+        "iteration k, the time t of a flow (gn-flow, gradient-flow), or gdIter: updates, where a gradient flow standing in for GD counts t/λ (GD's updates to reach t) and every other method its own iterations (the paper's Fig. 1 axis)"
     }),
     bound: param.boolean({
       default: false,

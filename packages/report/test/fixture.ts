@@ -308,7 +308,8 @@ export function particleFixture(): string {
 
 /**
  * A flow folder: GN flows with η ∈ {0.25, 0.5} (theory damping) whose loss is L0·e^{−3ηt}
- * (inside Prop. 3's bound L0·e^{−2ηt}) and a gradient flow, on the time grid t ∈ (0, 20], 2 seeds.
+ * (inside Prop. 3's bound L0·e^{−2ηt}) and a gradient flow standing in for GD with λ = 10 (rows
+ * carry gdIter = t/10), on the time grid t ∈ (0, 20], 2 seeds.
  */
 export function flowFixture(): string {
   const cells: FixtureCell[] = []
@@ -326,7 +327,9 @@ export function flowFixture(): string {
         t,
         trainLoss: method === "gn-flow" ? l0 * Math.exp(-3 * eta * t) : l0 / (1 + t),
         testLoss: null,
-        sigmaMin: method === "gn-flow" && t > 0 ? 1e-3 * (1 + t) : null
+        sigmaMin: method === "gn-flow" && t > 0 ? 1e-3 * (1 + t) : null,
+        // the gradient flow stands in for GD with λ = 10: GD's update count at t
+        gdIter: method === "gradient-flow" ? t / 10 : null
       }))
       cells.push({
         method,
@@ -343,7 +346,8 @@ export function flowFixture(): string {
     cells,
     plots: [
       { id: "flow-loss", plugin: "curves", params: { y: ["trainLoss"], x: "t", bound: true } },
-      { id: "flow-sigma", plugin: "curves", params: { y: ["sigmaMin"], x: "t" } }
+      { id: "flow-sigma", plugin: "curves", params: { y: ["sigmaMin"], x: "t" } },
+      { id: "flow-updates", plugin: "curves", params: { y: ["trainLoss"], x: "gdIter", logX: false } }
     ]
   })
 }

@@ -102,6 +102,20 @@ describe("curves against flow time", () => {
     expect(new Set(range).size).toBe(3)
   })
 
+  it("put a gradient flow standing in for GD at t/λ with x = gdIter, and say why a GN flow is not drawn", async () => {
+    const { figures } = buildFigures(await Effect.runPromise(readResults(flowFixture())))
+    const f = figures.find((x) => x.id === "flow-updates")!
+    const values = data(f)
+    expect(new Set(values.map((v) => v.method))).toEqual(new Set(["gradient flow"]))
+    // the fixture's flow stands in for GD with λ = 10 on t ∈ [0, 20]: updates 0 … 2, not row indices
+    const xs = values.map((v) => v.iter as number)
+    expect(Math.max(...xs)).toBeCloseTo(2, 12)
+    expect(Math.min(...xs)).toBe(0)
+    for (const label of ["GN flow η = 0.25", "GN flow η = 0.5"])
+      expect(f.notes.some((n) => n.startsWith(`${label}: not drawn`) && n.includes('"x": "t"'))).toBe(true)
+    expect(JSON.stringify(f.spec)).toContain("updates k (gradient flow: t/λ)")
+  })
+
   it("draw no bound when it is not asked for, and σ* along the flow", async () => {
     const { figures } = buildFigures(await Effect.runPromise(readResults(flowFixture())))
     const f = figures.find((x) => x.id === "flow-sigma")!

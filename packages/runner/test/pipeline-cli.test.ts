@@ -37,6 +37,7 @@ describe("shipped pipelines", () => {
   const expected: Record<string, number> = {
     "quickstart.json": 12,
     "paper/figure1.json": 20,
+    "paper/figure1-flow.json": 20,
     "paper/figure2.json": 105,
     "paper/figure3.json": 75,
     "paper/figure4.json": 60,

@@ -1,6 +1,7 @@
 /**
  * `curves` (paper Fig. 1, Fig. 4 right): a trajectory field vs iteration (or the time t of a
- * flow), a line per method (or per value of `color`, methods then dashed), mean and 95% band
+ * flow, or `gdIter`: updates, a gradient flow standing in for GD with step λ placed at t/λ — the
+ * GD update that reaches its t — beside the other methods' own iterations), a line per method (or per value of `color`, methods then dashed), mean and 95% band
  * over seeds; a column of panels per `facet` value and a row per field. With `bound`, the
  * GN flow's Prop. 3 bound L(0)·e^{−2ηt} is drawn dashed beside each theory-damped gn-flow line.
  */
@@ -39,11 +40,15 @@ export function curvesFigure(
   const facet = p.facet as string | undefined
   const color = p.color as string | undefined
   const byTime = p.x === "t"
+  const byGdUpdates = p.x === "gdIter"
   const drawBound = byTime && p.bound === true && fields.includes("trainLoss")
   const methods = methodOrder(folder)
   const done = folder.cells.filter(finished)
   const title =
-    plot.title ?? capitalize(`${fields.map(fieldLabel).join(", ")} vs ${byTime ? "time t" : "iteration"}`)
+    plot.title ??
+    capitalize(
+      `${fields.map(fieldLabel).join(", ")} vs ${byTime ? "time t" : byGdUpdates ? "updates (a flow: t/λ)" : "iteration"}`
+    )
   // what the caption says depends on what is drawn: bands (3 seeds or more) or each seed's line
   const captionOf = (bands: boolean, seedLines: boolean) =>
     (drawBound
@@ -60,6 +65,9 @@ export function curvesFigure(
     (seedLines
       ? `${bands ? " Methods with fewer than 3 seeds: each" : "Each"} seed's own line (with fewer than ${minSeedsForBand} seeds a 95% Student-t band` +
         ` is too wide to say anything: ±12.7 standard errors for 2 seeds); a dot marks where each run ended (convergence or the iteration cap).`
+      : "") +
+    (byGdUpdates
+      ? ` A gradient flow standing in for GD with step λ is drawn at t/λ, the number of GD updates that reach its time t; the other methods at their own iterations.`
       : "") +
     (logX ? ` ${byTime ? "Time" : "Iteration"} 0 (the initialisation) is not on the log axis.` : "")
   const caption = captionOf(true, false)
@@ -85,9 +93,18 @@ export function curvesFigure(
       g.cells.push(c)
       groups.set(key, g)
     }
-  const xOf = (r: TrajectoryRow): number | null => (byTime ? (typeof r.t === "number" ? r.t : null) : r.iter)
+  // gdIter: a flow standing in for GD records t/λ per row, a discrete method counts its own
+  // updates; another flow (a GN flow) has no update count, and its steps are not one: left out
+  const xOf = (r: TrajectoryRow): number | null => {
+    const flowTime = typeof r.t === "number" ? r.t : null
+    if (byTime) return flowTime
+    if (!byGdUpdates) return r.iter
+    if (typeof r.gdIter === "number") return r.gdIter
+    return flowTime === null ? r.iter : null
+  }
   const values: Array<Record<string, unknown>> = []
   const boundNotes: string[] = []
+  const noUpdateCount = new Set<string>()
   // the train-loss axis stops at the tolerance level: lower points are held at its edge
   const floor = logY && fields.includes("trainLoss") ? toleranceFloor(done) : undefined
   let belowFloor = 0
@@ -102,6 +119,7 @@ export function curvesFigure(
     const traces = g.cells.map((c) =>
       c.rows.flatMap((r) => (xOf(r) === null ? [] : [{ iter: xOf(r)!, value: fieldOf(r, g.field) }]))
     )
+    if (byGdUpdates && traces.every((t) => t.length === 0)) noUpdateCount.add(g.method)
     const band = aggregateTrajectories(traces, logY).filter((b) => !logX || b.iter > 0)
     const eta = drawBound && g.field === "trainLoss" ? boundEta(g.cells) : undefined
     if (eta !== undefined) {
@@ -215,7 +233,7 @@ export function curvesFigure(
     field: "iter",
     type: "quantitative",
     ...axisFor(
-      byTime ? "time t" : "iteration k (updates)",
+      byTime ? "time t" : byGdUpdates ? "updates k (gradient flow: t/λ)" : "iteration k (updates)",
       logX,
       values.map((v) => v.iter as number)
     )
@@ -223,7 +241,7 @@ export function curvesFigure(
   const quantities = fields.map(fieldLabel).filter((q) => values.some((v) => v.quantity === q))
   const tipSeries = { field: "series", title: color === undefined ? "method" : paramSymbol(color) }
   const tipValue = { field: "value", title: "value", format: ".3e" }
-  const tipIter = { field: "iter", title: byTime ? "t" : "iteration" }
+  const tipIter = { field: "iter", title: byTime ? "t" : byGdUpdates ? "updates" : "iteration" }
   // one row of panels per quantity, each with its own y axis
   const layerOf = (quantity: string | undefined) => {
     const mine = values.filter((v) => v.quantity === quantity && v.bound !== true)
@@ -335,6 +353,10 @@ export function curvesFigure(
     notes: [
       ...boundNotes,
       ...(floor !== undefined && belowFloor > 0 ? [floorNote(belowFloor, floor)] : []),
+      ...[...noUpdateCount].map(
+        (m) =>
+          `${m}: not drawn — a flow that does not stand in for GD has no update count; draw it against "x": "t"`
+      ),
       ...exclusionNotes(folder.cells)
     ]
   }
