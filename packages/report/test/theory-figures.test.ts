@@ -114,6 +114,14 @@ describe("curves against flow time", () => {
     for (const label of ["GN flow η = 0.25", "GN flow η = 0.5"])
       expect(f.notes.some((n) => n.startsWith(`${label}: not drawn`) && n.includes('"x": "t"'))).toBe(true)
     expect(JSON.stringify(f.spec)).toContain("updates k (gradient flow: t/λ)")
+    // GN flows alone: nothing to draw, and the figure says why instead of "no trainLoss"
+    const folder = await Effect.runPromise(readResults(flowFixture()))
+    const gnFlows = { ...folder, cells: folder.cells.filter((c) => c.entry.method === "gn-flow") }
+    const alone = buildFigures(gnFlows).figures.find((x) => x.id === "flow-updates")!
+    expect(alone.spec).toBeUndefined()
+    expect(alone.missing).toMatch(
+      /^Nothing to draw against updates: GN flow η = 0\.25, GN flow η = 0\.5 .*"x": "t"/
+    )
   })
 
   it("draw no bound when it is not asked for, and σ* along the flow", async () => {

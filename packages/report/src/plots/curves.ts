@@ -1,8 +1,8 @@
 /**
  * `curves` (paper Fig. 1, Fig. 4 right): a trajectory field vs iteration (or the time t of a
  * flow, or `gdIter`: updates, a gradient flow standing in for GD with step λ placed at t/λ — the
- * GD update that reaches its t — beside the other methods' own iterations), a line per method (or per value of `color`, methods then dashed), mean and 95% band
- * over seeds; a column of panels per `facet` value and a row per field. With `bound`, the
+ * GD update that reaches its t — beside the other methods' own iterations), a line per method
+ * (or per value of `color`, methods then dashed), mean and 95% band over seeds; a column of panels per `facet` value and a row per field. With `bound`, the
  * GN flow's Prop. 3 bound L(0)·e^{−2ηt} is drawn dashed beside each theory-damped gn-flow line.
  */
 import { aggregateTrajectories, seedBand, type TrajectoryRow } from "@gnlab/metrics"
@@ -203,7 +203,10 @@ export function curvesFigure(
   if (values.length === 0)
     return {
       ...base,
-      missing: `The finished cells record no ${fields.join(" or ")} (${fields.includes("sigmaMin") ? "σ* is recorded by GN and RF, not GD" : "null in every row"}).`,
+      missing:
+        noUpdateCount.size > 0
+          ? `Nothing to draw against updates: ${[...noUpdateCount].join(", ")} — a flow that does not stand in for GD has no update count; draw it against "x": "t".`
+          : `The finished cells record no ${fields.join(" or ")} (${fields.includes("sigmaMin") ? "σ* is recorded by GN and RF, not GD" : "null in every row"}).`,
       notes: exclusionNotes(folder.cells)
     }
   const seriesOrder =
