@@ -60,28 +60,27 @@ export const uniqueCells = (cells: ReadonlyArray<RateCell>): RateCell[] => [
   ...new Map(cells.map((c) => [c.cellId, c])).values()
 ]
 
+const sum = (xs: ReadonlyArray<number>) => xs.reduce((a, b) => a + b, 0)
+
 /**
  * The cost of the whole table when every (label, N) has `seeds` cells, each taking the mean
- * seconds of that (label, N)'s cells in the data: total cell seconds and the longest-first
- * makespan on `cores` — the estimate for a table measured only in part.
+ * seconds of that (label, N)'s cells in `unique` (each cell once): total cell seconds and the
+ * longest-first makespan on `cores` — the estimate for a table measured only in part.
  */
-export function projectedCost(
-  cells: ReadonlyArray<RateCell>,
+function projectedCost(
+  unique: ReadonlyArray<RateCell>,
   seeds: number,
   cores: number
 ): { cellSeconds: number; makespanSeconds: number } {
   const groups = new Map<string, number[]>()
-  for (const c of uniqueCells(cells)) {
+  for (const c of unique) {
     const key = JSON.stringify([c.label, c.n])
-    groups.set(key, [...(groups.get(key) ?? []), c.wallSeconds])
+    const seconds = groups.get(key) ?? []
+    seconds.push(c.wallSeconds)
+    groups.set(key, seconds)
   }
-  const durations = [...groups.values()].flatMap((v) =>
-    new Array<number>(seeds).fill(v.reduce((a, b) => a + b, 0) / v.length)
-  )
-  return {
-    cellSeconds: durations.reduce((a, b) => a + b, 0),
-    makespanSeconds: makespan(durations, cores)
-  }
+  const durations = [...groups.values()].flatMap((v) => new Array<number>(seeds).fill(sum(v) / v.length))
+  return { cellSeconds: sum(durations), makespanSeconds: makespan(durations, cores) }
 }
 
 /** The rows of Table 1 in the order the labels first appear (cells counted once per id). */
@@ -107,7 +106,7 @@ export function rateRows(cells: ReadonlyArray<RateCell>): RateRowOut[] {
       partialSeeds,
       paper: paperRates[mine[0].method],
       cells: mine.length,
-      cellSeconds: mine.reduce((s, c) => s + c.wallSeconds, 0)
+      cellSeconds: sum(mine.map((c) => c.wallSeconds))
     }
   })
 }
@@ -177,13 +176,14 @@ export interface Cost {
 
 /** The cost of `cells` (each once) on `cores`, and its projection to `seeds` seeds when given. */
 export function cost(cells: ReadonlyArray<RateCell>, cores: number, seeds?: number): Cost {
-  const seconds = uniqueCells(cells).map((c) => c.wallSeconds)
+  const unique = uniqueCells(cells)
+  const seconds = unique.map((c) => c.wallSeconds)
   return {
     cells: seconds.length,
-    cellSeconds: seconds.reduce((a, b) => a + b, 0),
+    cellSeconds: sum(seconds),
     cores,
     makespanSeconds: makespan(seconds, cores),
-    ...(seeds === undefined ? {} : { projected: { seeds, ...projectedCost(cells, seeds, cores) } })
+    ...(seeds === undefined ? {} : { projected: { seeds, ...projectedCost(unique, seeds, cores) } })
   }
 }
 
